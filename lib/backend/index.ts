@@ -1,0 +1,107 @@
+/**
+ * The one place that chooses the tfjs backend for the whole workbook.
+ *
+ * Order of preference: `tensorflow` (tfjs-node, native libtensorflow) when it can be loaded, else `wasm`
+ * (XNNPACK, SIMD, the default on machines where tfjs-node cannot install), else the plain `cpu` backend,
+ * which is correct but about 200x slower than PyTorch for training. The environment variable
+ * `TFJS_BACKEND` (`tensorflow`, `wasm` or `cpu`) overrides the choice.
+ *
+ * Loading the wasm backend also installs the fixes in `wasm_fixes.ts`, without which training on wasm is
+ * either impossible (no gradient for embedding lookups) or very slow (transposed matMuls).
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'path';
+import { installWasmFixes } from './wasm_fixes';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  /** The active tfjs backend. */
+  name: BackendName;
+  /** Why this one: which were tried and what failed. */
+  reason: string;
+  /** tfjs version string. */
+  tfjsVersion: string;
+}
+
+let active: BackendInfo | undefined;
+
+function wasmDir(): string {
+  // Resolve the folder of the .wasm binaries from the installed package, wherever node_modules is.
+  const pkg = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
+  return path.join(path.dirname(pkg), 'dist') + path.sep;
+}
+
+async function tryTensorflow(): Promise<string | undefined> {
+  try {
+    // tfjs-node is an optional dependency: absent on machines where its native download failed.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    require('@tensorflow/tfjs-node');
+  } catch (e) {
+    return `tfjs-node not available (${firstLine(e)})`;
+  }
+  return (await tf.setBackend('tensorflow')) ? undefined : 'tfjs-node loaded but setBackend failed';
+}
+
+async function tryWasm(): Promise<string | undefined> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(wasmDir());
+    // The threaded build starts its workers from a blob URL, which Node cannot do: use one thread.
+    wasm.setThreadsCount(1);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    if (!(await tf.setBackend('wasm'))) return 'setBackend("wasm") returned false';
+    installWasmFixes();
+    return undefined;
+  } catch (e) {
+    return `wasm failed (${firstLine(e)})`;
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}
+
+/** Parses a backend name, with an error that lists the valid ones. */
+export function parseBackendName(value: string, source = 'TFJS_BACKEND'): BackendName {
+  const v = value.trim().toLowerCase();
+  if ((BACKEND_NAMES as readonly string[]).includes(v)) return v as BackendName;
+  throw new Error(`${source}="${value}" is not a backend: use one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+/**
+ * Picks and activates the backend (once; later calls return the same answer unless `force` is given).
+ * @param prefer a backend to use instead of the automatic choice; defaults to $TFJS_BACKEND.
+ */
+export async function initBackend(prefer?: BackendName, force = false): Promise<BackendInfo> {
+  const wanted = prefer ?? (process.env.TFJS_BACKEND ? parseBackendName(process.env.TFJS_BACKEND) : undefined);
+  if (active && !force && (wanted === undefined || wanted === active.name)) return active;
+  const notes: string[] = [];
+  const order: BackendName[] = wanted ? [wanted] : ['tensorflow', 'wasm', 'cpu'];
+  for (const name of order) {
+    let failure: string | undefined;
+    if (name === 'tensorflow') failure = await tryTensorflow();
+    else if (name === 'wasm') failure = await tryWasm();
+    else failure = (await tf.setBackend('cpu')) ? undefined : 'setBackend("cpu") returned false';
+    if (failure === undefined) {
+      await tf.ready();
+      const reason = wanted ? `requested${prefer ? '' : ' by TFJS_BACKEND'}` : notes.length ? notes.join('; ') : 'first choice';
+      active = { name, reason, tfjsVersion: tf.version.tfjs };
+      return active;
+    }
+    notes.push(failure);
+    if (wanted) throw new Error(`backend "${name}" could not be started: ${failure}`);
+  }
+  throw new Error(`no tfjs backend could be started: ${notes.join('; ')}`);
+}
+
+/** The active backend, or undefined before `initBackend`. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+/** One line for the first output of every notebook. */
+export function describeBackend(info: BackendInfo): string {
+  return `tfjs ${info.tfjsVersion} on backend "${info.name}" (${info.reason})`;
+}

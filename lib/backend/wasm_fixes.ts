@@ -1,0 +1,87 @@
+/**
+ * Fixes that make the tfjs wasm backend (4.22) usable for training. Installed once, at the backend, so that
+ * every model and notebook gets them without knowing they exist.
+ *
+ * 1. `UnsortedSegmentSum` is not registered for wasm, and it is the gradient of `tf.gather`: without it no
+ *    embedding table can be trained. We register a kernel written in TypeScript over the wasm heap.
+ * 2. `BatchMatMul` / `_FusedMatMul` with `transposeA` or `transposeB` run 15-30x slower on wasm than an
+ *    explicit transpose followed by a plain matMul, and the default matMul gradient uses those flags. We wrap
+ *    both kernels: a transposed operand is transposed explicitly first, then the original kernel runs untransposed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+type TensorInfo = tf.TensorInfo;
+type NamedAttrMap = tf.NamedAttrMap;
+type KernelFunc = tf.KernelConfig['kernelFunc'];
+
+let installed = false;
+
+/** Registers the fixes; safe to call more than once. */
+export function installWasmFixes(): void {
+  if (installed) return;
+  installed = true;
+  tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
+  for (const name of ['BatchMatMul', '_FusedMatMul']) wrapTransposedMatMul(name);
+}
+
+/** Whether `installWasmFixes` has run in this process. */
+export function wasmFixesInstalled(): boolean {
+  return installed;
+}
+
+/**
+ * out[s, ...] = sum over i with segmentIds[i] == s of x[i, ...]. segmentIds may be of any rank r; x's first r
+ * dimensions match it. Ids outside [0, numSegments) are dropped, as in TensorFlow.
+ */
+function unsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
+  const { x, segmentIds } = args.inputs;
+  const backend = args.backend;
+  const numSegments = args.attrs.numSegments as number;
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') throw new Error(`UnsortedSegmentSum (wasm): unsupported dtype ${x.dtype}`);
+  const idRank = segmentIds.shape.length;
+  const inner = x.shape.slice(idRank).reduce((a, b) => a * b, 1);
+  const outShape = [numSegments, ...x.shape.slice(idRank)];
+  // makeOutput may grow the wasm heap, which detaches earlier views: allocate first, then take the views.
+  const out = backend.makeOutput(outShape, x.dtype);
+  const outVals = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+  const xVals = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+  const ids = backend.typedArrayFromHeap(segmentIds) as Int32Array | Float32Array;
+  outVals.fill(0);
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i];
+    if (s < 0 || s >= numSegments) continue;
+    const src = i * inner;
+    const dst = s * inner;
+    for (let j = 0; j < inner; j++) outVals[dst + j] += xVals[src + j];
+  }
+  return out;
+}
+
+/** Replaces a registered matMul kernel by one that never passes a transpose flag to the slow path. */
+function wrapTransposedMatMul(kernelName: string): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!original || !transpose) return;
+  const inner = original.kernelFunc;
+  const transposeLast2 = (x: TensorInfo, backend: BackendWasm): TensorInfo => {
+    const rank = x.shape.length;
+    const perm = [...Array(rank).keys()];
+    [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
+    return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as TensorInfo;
+  };
+  const kernelFunc = ((args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap }) => {
+    const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return inner(args as Parameters<KernelFunc>[0]);
+    const temps: TensorInfo[] = [];
+    const inputs = { ...args.inputs };
+    if (transposeA) temps.push((inputs.a = transposeLast2(inputs.a, args.backend)));
+    if (transposeB) temps.push((inputs.b = transposeLast2(inputs.b, args.backend)));
+    const out = inner({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as Parameters<KernelFunc>[0]);
+    for (const t of temps) args.backend.disposeData(t.dataId);
+    return out;
+  }) as KernelFunc;
+  const setup = original.setupFunc;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc, setupFunc: setup });
+}
