@@ -1,0 +1,170 @@
+/**
+ * Command-line arguments of `mingpt`: the verbs and flags of the course's run.py, plus scale presets,
+ * explicit sizes, resumption and machine-readable output. Every mistake (an unknown flag, a missing or
+ * nonexistent path, a number out of range) becomes a UsageError whose message names the flag.
+ */
+import * as fs from 'fs';
+import { parseArgs } from 'util';
+import { VARIANTS, Variant } from '../mingpt/config';
+import { SCALE_NAMES, ScaleName, PresetOverrides } from '../mingpt/presets';
+import type { CorpusChoice } from '../data/corpus';
+import { Verb } from '../results/record';
+
+export const VERBS: readonly Verb[] = ['pretrain', 'finetune', 'evaluate', 'london'];
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface CliArgs {
+  verb: Verb;
+  variant: Variant;
+  scale: ScaleName;
+  overrides: PresetOverrides;
+  corpus: CorpusChoice;
+  worldSeed: number;
+  pretrainCorpus?: string;
+  finetuneCorpus?: string;
+  evalCorpus?: string;
+  readingParams?: string;
+  writingParams?: string;
+  outputs?: string;
+  seed: number;
+  resultsDir: string;
+  json: boolean;
+  fresh: boolean;
+  stateFile?: string;
+  checkpointEvery?: number;
+  checkpointSeconds: number;
+  /** Stop (as if interrupted) after this many steps: for demos of resuming. */
+  stopAfter?: number;
+  quiet: boolean;
+}
+
+export const USAGE = `usage: mingpt <pretrain|finetune|evaluate|london> [flags]
+
+  pretrain   span-corruption pretraining on --pretrain-corpus; writes --writing-params
+  finetune   trains on --finetune-corpus ("question<TAB>place" lines); from --reading-params when given
+             (pretrained: few epochs) else from scratch; writes --writing-params
+  evaluate   answers --eval-corpus with the model in --reading-params, writes --outputs, prints the accuracy
+  london     the baseline that answers "London" to every question of --eval-corpus
+
+data (default: --corpus auto = the real corpus via MINGPT_DATA_DIR or data/birthplaces, else a synthetic world)
+  --corpus auto|real|synthetic      --world-seed N (synthetic world, default 0)
+  --pretrain-corpus FILE   text, one document per line; always gives the vocabulary
+  --finetune-corpus FILE   --eval-corpus FILE
+model and run
+  --variant vanilla|rope (default vanilla)     --seed N (default 0)
+  --reading-params FILE    --writing-params FILE    --outputs FILE
+  --scale smoke|cpu|full (default smoke; full = the course's hyperparameters)
+  --epochs N --batch-size N --learning-rate X --n-layer N --n-head N --n-embd N --block-size N --dropout X
+resuming and output
+  training saves its state to --state-file (default WRITING_PARAMS.state) every --checkpoint-seconds
+  (default 60) or --checkpoint-every N steps, and on Ctrl-C; the same command resumes it (--fresh restarts)
+  --stop-after N   stop after N steps as if interrupted
+  --results-dir DIR (default results)   --json: print the final metrics as one JSON line on stdout
+  --quiet: no progress bar
+`;
+
+const OPTIONS = {
+  variant: { type: 'string' }, scale: { type: 'string' }, corpus: { type: 'string' }, 'world-seed': { type: 'string' },
+  'pretrain-corpus': { type: 'string' }, 'finetune-corpus': { type: 'string' }, 'eval-corpus': { type: 'string' },
+  'reading-params': { type: 'string' }, 'writing-params': { type: 'string' }, outputs: { type: 'string' },
+  seed: { type: 'string' }, 'results-dir': { type: 'string' }, json: { type: 'boolean' }, fresh: { type: 'boolean' },
+  'state-file': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'checkpoint-seconds': { type: 'string' },
+  'stop-after': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
+  'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' },
+  'block-size': { type: 'string' }, dropout: { type: 'string' },
+} as const;
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+}
+
+function integer(flag: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+function real(flag: string, value: string | undefined, ok: (x: number) => boolean, range: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${flag} must be ${range}, got "${value}"`);
+  return n;
+}
+
+function existingFile(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!fs.existsSync(value)) throw new UsageError(`--${flag} ${value}: no such file`);
+  if (!fs.statSync(value).isFile()) throw new UsageError(`--${flag} ${value}: not a file`);
+  return value;
+}
+
+/** Parses argv (without node and the script). Throws UsageError; returns 'help' for --help. */
+export function parseCli(argv: readonly string[]): CliArgs | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (parsed.positionals.length === 0) throw new UsageError('missing the verb: pretrain, finetune, evaluate or london');
+  if (parsed.positionals.length > 1) throw new UsageError(`one verb only, got: ${parsed.positionals.join(' ')}`);
+  const verb = parsed.positionals[0] as Verb;
+  if (!VERBS.includes(verb)) throw new UsageError(`unknown verb "${verb}": use one of ${VERBS.join(', ')}`);
+  const args: CliArgs = {
+    verb,
+    variant: oneOf('variant', v.variant, VARIANTS, 'vanilla'),
+    scale: oneOf('scale', v.scale, SCALE_NAMES, 'smoke'),
+    corpus: oneOf<CorpusChoice>('corpus', v.corpus, ['auto', 'real', 'synthetic'], 'auto'),
+    worldSeed: integer('world-seed', v['world-seed'], 0, 2 ** 32 - 1) ?? 0,
+    pretrainCorpus: existingFile('pretrain-corpus', v['pretrain-corpus']),
+    finetuneCorpus: existingFile('finetune-corpus', v['finetune-corpus']),
+    evalCorpus: existingFile('eval-corpus', v['eval-corpus']),
+    readingParams: existingFile('reading-params', v['reading-params']),
+    writingParams: v['writing-params'],
+    outputs: v.outputs,
+    seed: integer('seed', v.seed, 0, 2 ** 32 - 1) ?? 0,
+    resultsDir: v['results-dir'] ?? 'results',
+    json: v.json ?? false,
+    fresh: v.fresh ?? false,
+    stateFile: v['state-file'],
+    checkpointEvery: integer('checkpoint-every', v['checkpoint-every'], 1),
+    checkpointSeconds: real('checkpoint-seconds', v['checkpoint-seconds'], (x) => x >= 0, 'a number of seconds >= 0') ?? 60,
+    stopAfter: integer('stop-after', v['stop-after'], 1),
+    quiet: v.quiet ?? false,
+    overrides: {
+      epochs: integer('epochs', v.epochs, 1, 100000),
+      batchSize: integer('batch-size', v['batch-size'], 1, 65536),
+      learningRate: real('learning-rate', v['learning-rate'], (x) => x > 0 && x < 10, 'a number in (0, 10)'),
+      nLayer: integer('n-layer', v['n-layer'], 1, 64),
+      nHead: integer('n-head', v['n-head'], 1, 64),
+      nEmbd: integer('n-embd', v['n-embd'], 1, 8192),
+      blockSize: integer('block-size', v['block-size'], 9, 8192),
+      dropout: real('dropout', v.dropout, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+    },
+  };
+  if ((verb === 'pretrain' || verb === 'finetune') && args.writingParams === undefined) {
+    throw new UsageError(`${verb} needs --writing-params FILE (where the trained model goes)`);
+  }
+  if (verb === 'pretrain' && args.readingParams !== undefined) throw new UsageError('pretrain starts from scratch: --reading-params is for finetune and evaluate');
+  if (verb === 'evaluate' && args.readingParams === undefined) throw new UsageError('evaluate needs --reading-params FILE (the model to evaluate)');
+  if (verb === 'evaluate' && args.outputs === undefined) throw new UsageError('evaluate needs --outputs FILE (where the predictions go)');
+  const trainingOnly = ['epochs', 'batchSize', 'learningRate'] as const;
+  if ((verb === 'evaluate' || verb === 'london') && trainingOnly.some((k) => args.overrides[k] !== undefined)) {
+    throw new UsageError(`${verb} does not train: --epochs, --batch-size and --learning-rate do not apply`);
+  }
+  return args;
+}

@@ -1,0 +1,362 @@
+/**
+ * `mingpt`: the course's run.py as a command-line tool (pretrain, finetune, evaluate), plus the London
+ * baseline. Progress goes to stderr, results to stdout (`--json`: exactly one JSON line). Training saves a
+ * resumable state regularly and on Ctrl-C; running the same command again continues where it stopped.
+ * Every run writes a record under --results-dir (lib/results/record.ts).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { CliArgs, UsageError, USAGE, parseCli } from './args';
+import { ProgressBar, formatSeconds } from './progress';
+import { finetuningSetup, pretrainingSetup } from './setups';
+import { BackendInfo, initBackend } from '../backend';
+import { GPT } from '../mingpt/model';
+import { GPTConfig } from '../mingpt/config';
+import { loadCheckpoint, saveCheckpoint } from '../mingpt/checkpoint';
+import { ScalePreset, presetModelConfig, scalePreset, withOverrides } from '../mingpt/presets';
+import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
+import { datasetBatches, ExampleDataset } from '../mingpt/batches';
+import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
+import { RunRecord, TableRow, currentCommit, writeRunRecord } from '../results/record';
+import { Corpus, loadCorpus } from '../data/corpus';
+import { DataError } from '../data/errors';
+import { readTextFile } from '../data/text';
+import { QA, readQaTsv, readQuestions } from '../data/tsv';
+import { Vocab } from '../data/vocab';
+import { londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
+
+/** Exit codes: 0 done, 1 error, 2 usage, 3 training diverged, 130 interrupted (resumable). */
+export const EXIT = { ok: 0, error: 1, usage: 2, diverged: 3, interrupted: 130 } as const;
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** Where the data of this run comes from: explicit files, else the corpus loadCorpus picks (lazily). */
+class DataSources {
+  private corpus: Corpus | undefined;
+  constructor(private readonly args: CliArgs) {}
+
+  private auto(): Corpus {
+    this.corpus ??= loadCorpus({ corpus: this.args.corpus, world: { seed: this.args.worldSeed } });
+    return this.corpus;
+  }
+  /** 'synthetic' for a synthetic world (generated, or written by writeWorld next to its world.json). */
+  label(file: string | undefined): 'real' | 'synthetic' {
+    if (file === undefined) return this.auto().source;
+    return fs.existsSync(path.join(path.dirname(file), 'world.json')) ? 'synthetic' : 'real';
+  }
+  describe(): string {
+    const a = this.args;
+    return a.pretrainCorpus ? `pretraining text ${a.pretrainCorpus}` : this.auto().description;
+  }
+  pretrainText(): string {
+    return this.args.pretrainCorpus ? readTextFile(this.args.pretrainCorpus) : this.auto().pretrainText;
+  }
+  finetunePairs(): QA[] {
+    return this.args.finetuneCorpus ? readQaTsv(this.args.finetuneCorpus) : this.auto().train;
+  }
+  /** Evaluation questions, with answers when the file has them. */
+  evalSet(): { questions: string[]; pairs?: QA[] } {
+    const file = this.args.evalCorpus;
+    if (file === undefined) {
+      const dev = this.auto().dev;
+      return { questions: dev.map((p) => p.question), pairs: dev };
+    }
+    const lines = readTextFile(file).split('\n').filter((l) => l.trim() !== '');
+    if (lines.length > 0 && lines.every((l) => l.includes('\t'))) {
+      const pairs = readQaTsv(file);
+      return { questions: pairs.map((p) => p.question), pairs };
+    }
+    return { questions: readQuestions(file).map((q) => q.question) };
+  }
+}
+
+interface TrainingJob {
+  label: string;
+  args: CliArgs;
+  preset: ScalePreset;
+  backend: BackendInfo;
+  model: GPT;
+  vocab: Vocab;
+  dataset: ExampleDataset;
+  trainer: TrainerConfig;
+  corpus: 'real' | 'synthetic';
+  fingerprint: RunFingerprint;
+  /** Metadata stored in the final checkpoint (read back by evaluate to name the table row). */
+  checkpointMeta: Record<string, string>;
+  files: Record<string, string>;
+}
+
+let stopRequests = 0;
+
+function onSigint(io: Io): () => void {
+  const handler = (): void => {
+    stopRequests++;
+    if (stopRequests === 1) io.err('\nCtrl-C: saving the training state after this step (press again to quit at once)...');
+    else process.exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
+}
+
+function quote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w./=:+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise<number> {
+  const { args } = job;
+  const stateFile = args.stateFile ?? `${args.writingParams}.state`;
+  const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer);
+  const bar = new ProgressBar(job.label, process.stderr);
+  const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));
+  log(`${job.label}: ${trainer.totalSteps} steps (${job.trainer.maxEpochs} epochs of ${job.dataset.length} examples, batch ${job.trainer.batchSize}), ` +
+    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, seed ${args.seed}`);
+
+  if (fs.existsSync(stateFile)) {
+    if (args.fresh) {
+      fs.rmSync(stateFile);
+      log(`--fresh: removed the saved state ${stateFile}`);
+    } else {
+      const saved = readTrainingState(stateFile);
+      const diff = fingerprintMismatch(saved.fingerprint, job.fingerprint);
+      if (diff) {
+        throw new UsageError(`${stateFile} holds the state of a different run (${diff}); ` +
+          'use the original settings to resume it, or --fresh to start over');
+      }
+      restoreTrainingState(trainer, saved, stateFile);
+      log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
+    }
+  }
+
+  const started = new Date();
+  const stopListening = onSigint(io);
+  let result;
+  try {
+    result = await trainer.train({
+      onStep: args.quiet ? undefined : (i) => bar.update(i),
+      shouldStop: () => stopRequests > 0 || (args.stopAfter !== undefined && trainer.stepsDone >= args.stopAfter),
+      onCheckpoint: (t) => {
+        if (t.stepsDone >= t.totalSteps) return; // the final model is written below instead
+        saveTrainingState(stateFile, t, job.fingerprint);
+        log(`checkpoint: step ${t.stepsDone}/${t.totalSteps} saved to ${stateFile}`);
+      },
+      checkpointEverySteps: args.checkpointEvery,
+      checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
+    });
+  } catch (e) {
+    if (e instanceof TrainingDivergedError) {
+      log(`${e.message}. ${fs.existsSync(stateFile) ? `Last good state: ${stateFile}.` : 'No state was saved yet.'}`);
+      return EXIT.diverged;
+    }
+    throw e;
+  } finally {
+    stopListening();
+    trainer.dispose();
+  }
+  if (!result.completed) {
+    log(`stopped at step ${result.steps}/${trainer.totalSteps}; the training state is in ${stateFile}.\n` +
+      `Resume with the same command: mingpt ${quote(argv)}`);
+    return EXIT.interrupted;
+  }
+  saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
+  if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
+  const record: RunRecord = {
+    format: 'mingpt-run/1', verb: args.verb, variant: args.variant, corpus: job.corpus, scale: job.preset.name,
+    seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
+    wallSeconds: result.seconds, model: job.model.config, trainer: job.trainer, completed: true, steps: result.steps,
+    tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
+    files: { ...job.files, writingParams: args.writingParams! },
+    notes: job.preset.name === 'custom' ? { preset: job.preset.description } : undefined,
+  };
+  const recordFile = writeRunRecord(args.resultsDir, record);
+  log(`${job.label} done in ${formatSeconds(result.seconds)} (this session): final loss ${result.finalLoss.toFixed(4)}, ` +
+    `model written to ${args.writingParams}, record ${recordFile}`);
+  if (args.json) {
+    io.out(JSON.stringify({
+      verb: args.verb, final_loss: result.finalLoss, first_loss: result.curve[0]?.loss, tokens: result.tokens,
+      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: recordFile,
+    }));
+  }
+  return EXIT.ok;
+}
+
+function presetFor(args: CliArgs, stage: 'pretrain' | 'finetune'): ScalePreset {
+  return withOverrides(scalePreset(args.scale), args.overrides, stage);
+}
+
+function fingerprintOf(args: CliArgs, preset: ScalePreset, model: GPTConfig, trainer: TrainerConfig, datasetLength: number): RunFingerprint {
+  return {
+    verb: args.verb, scale: preset.name, model: JSON.stringify(model), trainer: JSON.stringify(trainer),
+    datasetLength, readingParams: args.readingParams ? path.resolve(args.readingParams) : null,
+  };
+}
+
+async function pretrain(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io, argv: readonly string[]): Promise<number> {
+  const preset = presetFor(args, 'pretrain');
+  const text = data.pretrainText();
+  const vocab = Vocab.fromCorpus(text);
+  const { dataset, trainer } = pretrainingSetup(preset, vocab, text, args.seed);
+  const config = presetModelConfig(preset, vocab.size, args.variant);
+  const model = new GPT(config, args.seed);
+  const corpus = data.label(args.pretrainCorpus);
+  try {
+    return await train({
+      label: 'pretrain', args, preset, backend, model, vocab, dataset, trainer, corpus,
+      fingerprint: fingerprintOf(args, preset, config, trainer, dataset.length),
+      checkpointMeta: { stage: 'pretrain', pretrained: 'false', scale: preset.name, corpus, seed: String(args.seed) },
+      files: args.pretrainCorpus ? { pretrainCorpus: args.pretrainCorpus } : {},
+    }, io, argv);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io, argv: readonly string[]): Promise<number> {
+  const preset = presetFor(args, 'finetune');
+  const text = data.pretrainText();
+  const vocab = Vocab.fromCorpus(text);
+  const fromPretrained = args.readingParams !== undefined;
+  // final_tokens is sized by the pretraining dataset, as in the course: build it to know its length.
+  const pretrainLength = pretrainingSetup(preset, vocab, text, args.seed).dataset.length;
+  const { dataset, trainer } = finetuningSetup(preset, vocab, data.finetunePairs(), pretrainLength, fromPretrained, args.seed);
+  let model: GPT;
+  if (fromPretrained) {
+    const { blockSize, nLayer, nHead, nEmbd } = preset.model;
+    model = loadCheckpoint(args.readingParams!, { vocab, expect: { variant: args.variant, blockSize, nLayer, nHead, nEmbd } }).model;
+  } else {
+    model = new GPT(presetModelConfig(preset, vocab.size, args.variant), args.seed);
+  }
+  const corpus = data.label(args.finetuneCorpus);
+  try {
+    return await train({
+      label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus,
+      fingerprint: fingerprintOf(args, preset, model.config, trainer, dataset.length),
+      checkpointMeta: { stage: 'finetune', pretrained: String(fromPretrained), scale: preset.name, corpus, seed: String(args.seed) },
+      files: {
+        ...(args.finetuneCorpus ? { finetuneCorpus: args.finetuneCorpus } : {}),
+        ...(args.readingParams ? { readingParams: args.readingParams } : {}),
+      },
+    }, io, argv);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The results-table row of a finetuned model, from its checkpoint's metadata. */
+function tableRow(meta: Record<string, unknown>, variant: string): TableRow | undefined {
+  if (meta.stage !== 'finetune') return undefined;
+  if (meta.pretrained === 'true') return variant === 'rope' ? 'rope-pretrain' : 'vanilla-pretrain';
+  return variant === 'vanilla' ? 'vanilla-nopretrain' : undefined;
+}
+
+function reportAccuracy(io: Io, args: CliArgs, r: { correct: number; total: number; accuracy: number }, extra: Record<string, unknown>): void {
+  const line = `Correct: ${r.correct} out of ${r.total}: ${(100 * r.accuracy).toFixed(2)}%`;
+  if (args.json) {
+    io.err(line);
+    io.out(JSON.stringify({ verb: args.verb, accuracy: r.accuracy, correct: r.correct, total: r.total, ...extra }));
+  } else {
+    io.out(line);
+  }
+}
+
+async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
+  const started = Date.now();
+  const vocab = Vocab.fromCorpus(data.pretrainText());
+  const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: { variant: args.variant } });
+  try {
+    const { questions, pairs } = data.evalSet();
+    const bar = new ProgressBar('evaluate', process.stderr);
+    let lastShown = 0;
+    const predictions = predictBirthplaces(model, vocab, questions, {
+      onProgress: (done, total) => {
+        if (args.quiet || (Date.now() - lastShown < 1000 && done < total)) return;
+        lastShown = Date.now();
+        process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}evaluate: ${done}/${total} questions${process.stderr.isTTY ? '' : '\n'}`);
+      },
+    });
+    if (process.stderr.isTTY && !args.quiet) bar.log('');
+    writePredictions(args.outputs!, predictions);
+    const files = { readingParams: args.readingParams!, outputs: args.outputs!, ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
+    if (!pairs) {
+      io.err(`No gold birth places provided; ${predictions.length} predictions written to ${args.outputs}`);
+      if (args.json) io.out(JSON.stringify({ verb: 'evaluate', accuracy: null, correct: null, total: predictions.length, outputs: args.outputs }));
+      return EXIT.ok;
+    }
+    const r = scorePredictions(predictions, pairs);
+    const record: RunRecord = {
+      format: 'mingpt-run/1', verb: 'evaluate', row: tableRow(meta, model.config.variant), variant: model.config.variant,
+      corpus: data.label(args.evalCorpus), scale: String(meta.scale ?? 'unknown'), seed: Number(meta.seed ?? args.seed),
+      backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(),
+      wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
+    };
+    const recordFile = writeRunRecord(args.resultsDir, record);
+    io.err(`predictions written to ${args.outputs}; record ${recordFile}`);
+    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs, record: recordFile });
+    return EXIT.ok;
+  } finally {
+    model.dispose();
+  }
+}
+
+async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
+  const started = Date.now();
+  const { pairs } = data.evalSet();
+  if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} has questions only`);
+  const r = londonBaseline(pairs);
+  if (args.outputs) writePredictions(args.outputs, r.predictions);
+  const record: RunRecord = {
+    format: 'mingpt-run/1', verb: 'london', row: 'london', corpus: data.label(args.evalCorpus), scale: 'none', seed: args.seed,
+    backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(), wallSeconds: (Date.now() - started) / 1000,
+    accuracy: r.accuracy, correct: r.correct, total: r.total,
+    files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
+  };
+  const recordFile = writeRunRecord(args.resultsDir, record);
+  reportAccuracy(io, args, r, { row: 'london', record: recordFile });
+  return EXIT.ok;
+}
+
+/** Runs the CLI on argv (without node and script); returns the exit code. */
+export async function main(argv: readonly string[], io: Io = {
+  out: (l) => process.stdout.write(l + '\n'),
+  err: (l) => process.stderr.write(l + '\n'),
+}): Promise<number> {
+  let args: CliArgs | 'help';
+  try {
+    args = parseCli(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mingpt: ${e.message}\n${USAGE.split('\n')[0]}\n(mingpt --help lists every flag)`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  if (args === 'help') {
+    io.out(USAGE);
+    return EXIT.ok;
+  }
+  stopRequests = 0;
+  try {
+    const backend = await initBackend();
+    const data = new DataSources(args);
+    if (!args.quiet && args.verb !== 'london') io.err(`data: ${data.describe()}`);
+    switch (args.verb) {
+      case 'pretrain': return await pretrain(args, data, backend, io, argv);
+      case 'finetune': return await finetune(args, data, backend, io, argv);
+      case 'evaluate': return await evaluate(args, data, backend, io);
+      case 'london': return await london(args, data, backend, io);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`mingpt: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof DataError || (e instanceof Error && !process.env.MINGPT_DEBUG)) {
+      // User mistakes (bad data, a checkpoint that does not fit) read best without a stack trace.
+      io.err(`mingpt: ${e.message}${e instanceof DataError ? '' : '\n(set MINGPT_DEBUG=1 to see where it happened)'}`);
+      return EXIT.error;
+    }
+    throw e;
+  }
+}

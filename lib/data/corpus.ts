@@ -1,0 +1,118 @@
+/**
+ * Where the training data comes from: the real birthplace corpus when it is present, else a synthetic world.
+ *
+ * The real files (wiki.txt, birth_places_train.tsv, birth_dev.tsv, optionally birth_test_inputs.tsv) are
+ * never part of the project. They are looked for, in order:
+ *   1. the directory named by the environment variable MINGPT_DATA_DIR;
+ *   2. `data/birthplaces/` in the project (git-ignored).
+ * data/README.md says where to get them. With `corpus: 'auto'` (the default) a missing real corpus falls back
+ * to the synthetic world generated from a seed; `corpus: 'real'` stops with an error saying where it looked.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DataError } from './errors';
+import { readTextFile } from './text';
+import { Question, QA, readQaTsv, readQuestions } from './tsv';
+import { CORPUS_FILES, describeWorld, generateWorld, WorldOptions } from './synthetic_world';
+
+export interface Corpus {
+  source: 'real' | 'synthetic';
+  /** Directory the real files were read from. */
+  dir?: string;
+  /** The pretraining text, one document per line. */
+  pretrainText: string;
+  train: QA[];
+  dev: QA[];
+  testQuestions?: Question[];
+  files?: { wiki: string; train: string; dev: string; test?: string };
+  /** One line saying what this is, for logs and notebooks. */
+  description: string;
+}
+
+export type CorpusChoice = 'auto' | 'real' | 'synthetic';
+
+export interface LoadCorpusOptions {
+  corpus?: CorpusChoice;
+  /** Read the real corpus from here instead of searching (a missing file is then an error, also with 'auto'). */
+  dataDir?: string;
+  /** Options of the synthetic world. */
+  world?: Partial<WorldOptions>;
+}
+
+const REQUIRED = [CORPUS_FILES.wiki, CORPUS_FILES.train, CORPUS_FILES.dev];
+
+/** The project root: the nearest folder above this file holding package.json (else the working directory). */
+export function projectRoot(): string {
+  let dir = typeof __dirname === 'string' ? __dirname : process.cwd();
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'lib', 'data'))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return process.cwd();
+}
+
+/** The required corpus files missing from `dir` (all of them when it is not a directory). */
+export function missingCorpusFiles(dir: string): string[] {
+  return REQUIRED.filter((f) => !fs.existsSync(path.join(dir, f)));
+}
+
+/** The places searched for the real corpus, in order. */
+export function dataDirCandidates(): { dir: string; via: 'MINGPT_DATA_DIR' | 'data/birthplaces' }[] {
+  const out: { dir: string; via: 'MINGPT_DATA_DIR' | 'data/birthplaces' }[] = [];
+  const env = process.env.MINGPT_DATA_DIR;
+  if (env !== undefined && env.trim() !== '') out.push({ dir: path.resolve(env.trim()), via: 'MINGPT_DATA_DIR' });
+  out.push({ dir: path.join(projectRoot(), 'data', 'birthplaces'), via: 'data/birthplaces' });
+  return out;
+}
+
+/** The first candidate directory holding all required files, or undefined. */
+export function resolveDataDir(): { dir: string; via: 'MINGPT_DATA_DIR' | 'data/birthplaces' } | undefined {
+  return dataDirCandidates().find((c) => missingCorpusFiles(c.dir).length === 0);
+}
+
+function notFoundMessage(explicitDir?: string): string {
+  const looked = explicitDir !== undefined ? [{ dir: path.resolve(explicitDir), via: 'dataDir option' }] : dataDirCandidates();
+  const lines = looked.map((c) => `  ${c.dir} (${c.via}): missing ${missingCorpusFiles(c.dir).join(', ')}`);
+  if (explicitDir === undefined && !looked.some((c) => c.via === 'MINGPT_DATA_DIR')) lines.push('  (MINGPT_DATA_DIR is not set)');
+  return `the real birthplace corpus was not found. Looked in:\n${lines.join('\n')}\nSee data/README.md for where the files come from and where to put them.`;
+}
+
+/** Read the real corpus from a directory holding its files. */
+export function readRealCorpus(dir: string, via = 'dataDir'): Corpus {
+  const missing = missingCorpusFiles(dir);
+  if (missing.length > 0) throw new DataError(notFoundMessage(dir));
+  const files: { wiki: string; train: string; dev: string; test?: string } = {
+    wiki: path.join(dir, CORPUS_FILES.wiki),
+    train: path.join(dir, CORPUS_FILES.train),
+    dev: path.join(dir, CORPUS_FILES.dev),
+  };
+  const testFile = path.join(dir, CORPUS_FILES.test);
+  if (fs.existsSync(testFile)) files.test = testFile;
+  const pretrainText = readTextFile(files.wiki);
+  const train = readQaTsv(files.train);
+  const dev = readQaTsv(files.dev);
+  const testQuestions = files.test !== undefined ? readQuestions(files.test) : undefined;
+  const docs = pretrainText.split('\n').length;
+  const description =
+    `real birthplace corpus from ${dir} (via ${via}): ${docs} lines, ${pretrainText.length} characters; ` +
+    `${train.length} train / ${dev.length} dev pairs${testQuestions ? `, ${testQuestions.length} test questions` : ''}`;
+  return { source: 'real', dir, pretrainText, train, dev, testQuestions, files, description };
+}
+
+/** The corpus to train on (see the module comment for how 'auto', 'real' and 'synthetic' choose). */
+export function loadCorpus(opts: LoadCorpusOptions = {}): Corpus {
+  const choice = opts.corpus ?? 'auto';
+  if (choice !== 'auto' && choice !== 'real' && choice !== 'synthetic') {
+    throw new DataError(`loadCorpus: corpus must be 'auto', 'real' or 'synthetic', got ${JSON.stringify(choice)}`);
+  }
+  if (choice !== 'synthetic') {
+    if (opts.dataDir !== undefined) return readRealCorpus(path.resolve(opts.dataDir), 'dataDir option');
+    const found = resolveDataDir();
+    if (found !== undefined) return readRealCorpus(found.dir, found.via);
+    if (choice === 'real') throw new DataError(notFoundMessage());
+  }
+  const world = generateWorld(opts.world);
+  return { source: 'synthetic', pretrainText: world.pretrainText, train: world.train, dev: world.dev, description: describeWorld(world) };
+}

@@ -1,0 +1,11 @@
+/** Data for the minGPT exercise: vocabulary, files, datasets, batches, the synthetic world and corpus lookup. */
+export * from './errors';
+export * from './text';
+export * from './vocab';
+export { parseQaTsv, readQaTsv, parseQuestions, readQuestions } from './tsv';
+export type { QA, Question } from './tsv';
+export * from './name_dataset';
+export * from './char_corruption';
+export * from './batch';
+export * from './synthetic_world';
+export * from './corpus';

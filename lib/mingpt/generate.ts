@@ -1,0 +1,157 @@
+/**
+ * Greedy decoding: append the most likely next character, `steps` times (minGPT's sample(..., sample=False)).
+ * When the text grows past blockSize, the model sees only its last blockSize characters, as in minGPT.
+ *
+ * Two paths give the same ids:
+ * - uncached (the reference): each step runs the whole (cropped) sequence through the model again;
+ * - cached: a key/value cache keeps every layer's keys and values, so each step runs one position.
+ *   Prompts are sorted by length and batched; a batch advances in lockstep, one position per step, and a
+ *   row whose prompt is longer than the current position is fed its own next prompt character instead of a
+ *   prediction. Rows never see each other (attention is within a row), so no padding and no masks are
+ *   needed, and each row's result is what it would be alone. Past blockSize the cache no longer applies
+ *   (positions shift as the window slides), and those steps recompute the window, as the uncached path does.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { GPT, KVCache } from './model';
+
+export interface DecodeOptions {
+  /** Use the key/value cache (default true). */
+  useCache?: boolean;
+  /** Prompts decoded together (default 128). */
+  batchSize?: number;
+  /**
+   * Stop a batch early once every row in it has generated this id; rows then hold fewer than `steps` new
+   * ids, but everything up to and including the stop id is unchanged.
+   */
+  stopAt?: number;
+  /** Called after each batch with the number of prompts finished so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const DEFAULT_BATCH = 128;
+
+/** Returns, for each prompt, the prompt followed by the generated ids. */
+export function greedyDecode(model: GPT, prompts: number[][], steps: number, opts: DecodeOptions = {}): number[][] {
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH;
+  if (!Number.isInteger(steps) || steps < 0) throw new Error(`greedyDecode: steps must be a non-negative integer, got ${steps}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`greedyDecode: batchSize must be a positive integer, got ${batchSize}`);
+  const V = model.config.vocabSize;
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new Error(`greedyDecode: prompt ${i} is empty`);
+    const bad = p.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= V);
+    if (bad >= 0) throw new Error(`greedyDecode: prompt ${i} has id ${p[bad]} at position ${bad}, outside [0, ${V})`);
+  });
+  // Batches of prompts of similar (uncached: equal) length.
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[a].length - prompts[b].length || a - b);
+  const batches: number[][] = [];
+  for (const i of order) {
+    const cur = batches[batches.length - 1];
+    const fits = cur && cur.length < batchSize && (opts.useCache !== false || prompts[cur[0]].length === prompts[i].length);
+    if (fits) cur.push(i);
+    else batches.push([i]);
+  }
+  const out: number[][] = new Array(prompts.length);
+  let done = 0;
+  for (const batch of batches) {
+    const seqs = batch.map((i) => prompts[i].slice());
+    if (opts.useCache === false) decodeUncached(model, seqs, steps, opts.stopAt);
+    else decodeCached(model, seqs, steps, opts.stopAt);
+    batch.forEach((i, r) => (out[i] = seqs[r]));
+    done += batch.length;
+    opts.onProgress?.(done, prompts.length);
+  }
+  return out;
+}
+
+/** Index of the largest value in each row of a (B, V) tensor, disposed here. */
+function argmaxRows(logits: tf.Tensor2D): Int32Array {
+  const ids = tf.tidy(() => tf.argMax(logits, 1));
+  const values = ids.dataSync() as Int32Array;
+  ids.dispose();
+  logits.dispose();
+  return values;
+}
+
+/** Logits of the last position of the window tokens[t0 .. t] of each row, without a cache. */
+function windowLogits(model: GPT, seqs: number[][], t0: number, t: number): tf.Tensor2D {
+  const B = seqs.length;
+  const T = t - t0 + 1;
+  const ids = new Int32Array(B * T);
+  seqs.forEach((s, r) => ids.set(s.slice(t0, t + 1), r * T));
+  return tf.tidy(() => {
+    const logits = model.logits(tf.tensor2d(ids, [B, T], 'int32'));
+    return tf.reshape(tf.slice(logits, [0, T - 1, 0], [B, 1, -1]), [B, -1]) as tf.Tensor2D;
+  });
+}
+
+/** minGPT's loop, rows of equal length: crop to the last blockSize ids, run the model, append the argmax. */
+function decodeUncached(model: GPT, seqs: number[][], steps: number, stopAt: number | undefined): void {
+  const prompt = seqs.map((s) => s.length);
+  const stopped = seqs.map(() => false);
+  for (let s = 0; s < steps && !stopped.every(Boolean); s++) {
+    const t = seqs[0].length - 1;
+    const next = argmaxRows(windowLogits(model, seqs, Math.max(0, t + 1 - model.config.blockSize), t));
+    seqs.forEach((seq, r) => {
+      seq.push(next[r]);
+      if (next[r] === stopAt) stopped[r] = true;
+    });
+  }
+  // Rows that stopped early kept stepping with the others: cut each just after its first generated stop id.
+  if (stopAt === undefined) return;
+  seqs.forEach((seq, r) => {
+    const at = seq.indexOf(stopAt, prompt[r]);
+    if (at >= 0) seq.length = at + 1;
+  });
+}
+
+function disposeCache(cache: KVCache | undefined): void {
+  if (!cache) return;
+  tf.dispose(cache.keys);
+  tf.dispose(cache.values);
+}
+
+function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: number | undefined): void {
+  const { blockSize } = model.config;
+  const B = seqs.length;
+  const promptLen = seqs.map((s) => s.length);
+  const target = promptLen.map((n) => n + steps);
+  const stopped = seqs.map(() => steps === 0);
+  const minLen = Math.min(...promptLen);
+  let cache: KVCache | undefined;
+  try {
+    // At step t we know ids 0..t of every row and want the logits at position t.
+    for (let t = minLen - 1; !stopped.every(Boolean); t++) {
+      let logits: tf.Tensor2D;
+      if (t + 1 <= blockSize) {
+        const from = cache ? t : 0; // first position to feed: all of 0..t on the first step, then one
+        const T = t - from + 1;
+        const ids = new Int32Array(B * T);
+        // A row that already finished is fed 0: its outputs are ignored and never reach other rows.
+        seqs.forEach((s, r) => {
+          for (let j = 0; j < T; j++) ids[r * T + j] = s[from + j] ?? 0;
+        });
+        const idx = tf.tensor2d(ids, [B, T], 'int32');
+        const result = model.forwardWithCache(idx, cache);
+        idx.dispose();
+        disposeCache(cache);
+        cache = result.cache;
+        logits = result.logits;
+      } else {
+        // The window slides: every position moves, so the cache is stale; recompute the last blockSize ids.
+        disposeCache(cache);
+        cache = undefined;
+        const pad = seqs.map((s) => (s.length > t ? s : [...s, ...new Array<number>(t + 1 - s.length).fill(0)]));
+        logits = windowLogits(model, pad, t + 1 - blockSize, t);
+      }
+      const next = argmaxRows(logits);
+      seqs.forEach((seq, r) => {
+        // Row r takes a prediction when position t + 1 is past its prompt and it is not done.
+        if (stopped[r] || seq.length !== t + 1) return;
+        seq.push(next[r]);
+        if (seq.length >= target[r] || next[r] === stopAt) stopped[r] = true;
+      });
+    }
+  } finally {
+    disposeCache(cache);
+  }
+}

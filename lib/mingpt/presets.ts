@@ -1,0 +1,111 @@
+/**
+ * Scale presets: the same experiments at the size a machine allows.
+ *
+ * - `full`: exactly the course (model 4 layers x 8 heads x 256 wide, block 128; pretraining 650 epochs,
+ *   batch 128, lr 6e-3; finetuning 75 epochs from scratch or 10 from pretrained weights, batch 256, lr 6e-4;
+ *   warm-up 512 * 20 tokens; final_tokens = 200 * len(pretrain_dataset) * block_size). Days on a CPU.
+ * - `cpu`: a smaller model and fewer epochs, an hour or two on a laptop CPU (see the measurements in
+ *   the CLI's `--help`), enough for the pretraining-helps effect to show on the synthetic world.
+ * - `smoke`: seconds to a couple of minutes; checks that everything runs and learns (tests, CI).
+ *
+ * The smaller presets keep the course's schedule shape: the cosine reaches its floor after the same share
+ * of pretraining as in the course (200 of 650 epochs), and the finetuning epochs keep the course's ratio.
+ */
+import { GPTConfig, Variant, validateConfig } from './config';
+
+export type ScaleName = 'smoke' | 'cpu' | 'full';
+export const SCALE_NAMES: readonly ScaleName[] = ['smoke', 'cpu', 'full'];
+
+export interface ScalePreset {
+  name: ScaleName | 'custom';
+  description: string;
+  model: Omit<GPTConfig, 'vocabSize' | 'variant'>;
+  pretrain: { epochs: number; batchSize: number; learningRate: number };
+  finetune: { epochsFromScratch: number; epochsFromPretrained: number; batchSize: number; learningRate: number };
+  warmupTokens: number;
+  /** final_tokens = finalTokensEpochs * len(pretrain_dataset) * block_size (the course: 200). */
+  finalTokensEpochs: number;
+}
+
+const COURSE_MODEL = { blockSize: 128, nLayer: 4, nHead: 8, nEmbd: 256, dropout: 0.1 };
+
+export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
+  full: {
+    name: 'full',
+    description: "the course's hyperparameters exactly (days on a CPU, hours on a GPU)",
+    model: COURSE_MODEL,
+    pretrain: { epochs: 650, batchSize: 128, learningRate: 6e-3 },
+    finetune: { epochsFromScratch: 75, epochsFromPretrained: 10, batchSize: 256, learningRate: 6e-4 },
+    warmupTokens: 512 * 20,
+    finalTokensEpochs: 200,
+  },
+  cpu: {
+    name: 'cpu',
+    description: 'a 4-layer 128-wide model, 60 pretraining epochs: an hour or two on a laptop CPU',
+    model: { blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 },
+    pretrain: { epochs: 60, batchSize: 64, learningRate: 6e-3 },
+    finetune: { epochsFromScratch: 30, epochsFromPretrained: 6, batchSize: 128, learningRate: 6e-4 },
+    warmupTokens: 512 * 20,
+    finalTokensEpochs: 20,
+  },
+  smoke: {
+    name: 'smoke',
+    description: 'a 2-layer 128-wide model with a 64-character window, a few epochs: one to three minutes',
+    model: { blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 128, dropout: 0.1 },
+    pretrain: { epochs: 12, batchSize: 32, learningRate: 6e-3 },
+    finetune: { epochsFromScratch: 8, epochsFromPretrained: 4, batchSize: 32, learningRate: 6e-4 },
+    warmupTokens: 512 * 4,
+    finalTokensEpochs: 12,
+  },
+};
+
+/** The preset of a name, with an error listing the valid ones. */
+export function scalePreset(name: string): ScalePreset {
+  if ((SCALE_NAMES as readonly string[]).includes(name)) return SCALES[name as ScaleName];
+  throw new Error(`unknown scale "${name}": use one of ${SCALE_NAMES.join(', ')}`);
+}
+
+/** The model a preset builds for a vocabulary and variant. */
+export function presetModelConfig(preset: ScalePreset, vocabSize: number, variant: Variant): GPTConfig {
+  const config: GPTConfig = { vocabSize, variant, ...preset.model };
+  validateConfig(config);
+  return config;
+}
+
+/** Explicit sizes that replace a preset's (the CLI's --epochs, --batch-size, --n-layer ...). */
+export interface PresetOverrides {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  blockSize?: number;
+  nLayer?: number;
+  nHead?: number;
+  nEmbd?: number;
+  dropout?: number;
+}
+
+/**
+ * A preset with some sizes replaced; `epochs`, `batchSize` and `learningRate` apply to the stage being run
+ * (pretraining, or finetuning in both of its starting points). The name becomes "custom" if anything changed.
+ */
+export function withOverrides(p: ScalePreset, o: PresetOverrides, stage: 'pretrain' | 'finetune'): ScalePreset {
+  const changed = Object.values(o).some((v) => v !== undefined);
+  if (!changed) return p;
+  const model = {
+    blockSize: o.blockSize ?? p.model.blockSize, nLayer: o.nLayer ?? p.model.nLayer, nHead: o.nHead ?? p.model.nHead,
+    nEmbd: o.nEmbd ?? p.model.nEmbd, dropout: o.dropout ?? p.model.dropout,
+  };
+  const pretrain = { ...p.pretrain };
+  const finetune = { ...p.finetune };
+  if (stage === 'pretrain') {
+    pretrain.epochs = o.epochs ?? pretrain.epochs;
+    pretrain.batchSize = o.batchSize ?? pretrain.batchSize;
+    pretrain.learningRate = o.learningRate ?? pretrain.learningRate;
+  } else {
+    finetune.epochsFromScratch = o.epochs ?? finetune.epochsFromScratch;
+    finetune.epochsFromPretrained = o.epochs ?? finetune.epochsFromPretrained;
+    finetune.batchSize = o.batchSize ?? finetune.batchSize;
+    finetune.learningRate = o.learningRate ?? finetune.learningRate;
+  }
+  return { ...p, name: 'custom', description: `${p.name} with ${JSON.stringify(o)}`, model, pretrain, finetune };
+}

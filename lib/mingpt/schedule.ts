@@ -1,0 +1,65 @@
+/**
+ * minGPT's learning-rate schedule, driven by the number of tokens trained on rather than by the step count:
+ * a linear warm-up from 0 to the base rate over `warmupTokens`, then a half cosine down to 10% of the base
+ * rate at `finalTokens`, and 10% from there on:
+ *
+ *   mult(t) = t / warmup                                             if t < warmup
+ *           = max(0.1, (1 + cos(pi * (t - warmup) / (final - warmup))) / 2)   otherwise
+ *
+ * Counting tokens makes the schedule independent of the batch size. Which tokens count: minGPT adds
+ * (y >= 0).sum() per batch, meant to skip the -100 "ignore" labels. The course's datasets pad targets with
+ * the PAD index 0 instead of -100, so there every target position counts, padding included: each batch adds
+ * batch_size * (block_size - 1) (its rows are x = s[:-1] of a block_size string). 'block' counting follows
+ * the course, which is what its warmup_tokens and final_tokens were tuned for.
+ */
+
+export interface LrSchedule {
+  /** The base (peak) learning rate. */
+  learningRate: number;
+  /** false: constant rate (minGPT's lr_decay = False). */
+  decay: boolean;
+  warmupTokens: number;
+  finalTokens: number;
+}
+
+/** The multiplier of the base rate after `tokens` tokens. */
+export function lrMultiplier(tokens: number, s: Pick<LrSchedule, 'decay' | 'warmupTokens' | 'finalTokens'>): number {
+  if (!s.decay) return 1;
+  if (tokens < s.warmupTokens) return tokens / Math.max(1, s.warmupTokens);
+  const progress = (tokens - s.warmupTokens) / Math.max(1, s.finalTokens - s.warmupTokens);
+  return Math.max(0.1, 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/** The learning rate after `tokens` tokens. */
+export function learningRateAt(tokens: number, s: LrSchedule): number {
+  return s.learningRate * lrMultiplier(tokens, s);
+}
+
+/**
+ * The tokens a batch adds to the schedule's counter. 'block' (the course's behaviour): every target position
+ * of the padded rows, batchSize * paddedTime, even when the batch was trimmed of its all-PAD columns.
+ * 'useful': only the non-PAD targets (what minGPT's (y >= 0) would count if padding were labelled -100).
+ */
+export type TokenCounting = 'block' | 'useful';
+
+export interface BatchSize {
+  batchSize: number;
+  /** Columns of the batch as given to the model. */
+  time: number;
+  /** Columns before trimming padding (defaults to `time`). */
+  paddedTime?: number;
+  usefulTokens: number;
+}
+
+export function tokensInBatch(counting: TokenCounting, b: BatchSize): number {
+  return counting === 'block' ? b.batchSize * (b.paddedTime ?? b.time) : b.usefulTokens;
+}
+
+/** Checks a schedule, naming the bad field. */
+export function validateSchedule(s: LrSchedule, where = 'schedule'): void {
+  if (!(s.learningRate > 0) || !Number.isFinite(s.learningRate)) throw new Error(`${where}: learningRate must be a positive number, got ${s.learningRate}`);
+  if (!(s.warmupTokens >= 0)) throw new Error(`${where}: warmupTokens must be >= 0, got ${s.warmupTokens}`);
+  if (s.decay && !(s.finalTokens > s.warmupTokens)) {
+    throw new Error(`${where}: finalTokens (${s.finalTokens}) must exceed warmupTokens (${s.warmupTokens})`);
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * minGPT's training loop (Karpathy's trainer.py, as used by the course), for any model that can say its
+ * parameters and compute a loss:
+ *
+ * - AdamW, betas (0.9, 0.95), weight decay on the parameters the model names (minGPT: Linear weights only);
+ * - gradients clipped to a global norm of 1.0;
+ * - the learning rate warmed up and cosine-decayed by tokens seen (schedule.ts);
+ * - the examples shuffled every epoch, the last partial batch kept.
+ *
+ * Unlike trainer.py, everything random is a pure function of (seed, step): the epoch's permutation comes from
+ * (seed, epoch), the data corruption and the dropout masks from (seed, step). So a run resumed from a
+ * checkpoint (weights, optimizer moments, step, tokens, loss curve) continues exactly as if never stopped.
+ *
+ * One quirk kept from trainer.py: it sets the learning rate *after* each optimizer step, from the tokens
+ * seen including that batch, so the very first step runs at the base rate, and step s > 0 at the rate of
+ * the tokens of the first s batches.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { AdamW, AdamWState, clipByGlobalNorm } from './optim';
+import { LrSchedule, TokenCounting, learningRateAt, tokensInBatch, validateSchedule } from './schedule';
+import { Rng } from '../util/random';
+
+/** What the trainer needs of a model (lib/mingpt/model.ts's GPT has it). */
+export interface TrainableModel {
+  readonly params: ReadonlyMap<string, tf.Variable>;
+  /** The parameter names that get weight decay. */
+  decayParamNames(): Iterable<string>;
+  /** Mean cross-entropy of next-token prediction; `seed` fixes the dropout masks. */
+  loss(idx: tf.Tensor2D, targets: tf.Tensor2D, opts: { training: boolean; seed: number }): tf.Scalar;
+}
+
+/** A batch of token ids, row-major [batchSize, time] (lib/data's collate makes them). */
+export interface Batch {
+  x: Int32Array;
+  y: Int32Array;
+  batchSize: number;
+  time: number;
+  /** Columns before all-PAD columns were trimmed (the schedule counts these); defaults to `time`. */
+  paddedTime?: number;
+  /** Target positions that are not padding. */
+  usefulTokens: number;
+}
+
+/** The training data: `batch` turns example indices into a batch; `seed` drives any random corruption. */
+export interface BatchSource {
+  readonly length: number;
+  batch(indices: readonly number[], seed: number): Batch;
+}
+
+export interface TrainerConfig extends LrSchedule {
+  maxEpochs: number;
+  batchSize: number;
+  betas: [number, number];
+  gradNormClip: number;
+  weightDecay: number;
+  tokenCounting: TokenCounting;
+  /** Reshuffle the examples each epoch (minGPT's DataLoader(shuffle=True)). */
+  shuffle: boolean;
+  seed: number;
+}
+
+/** The hyperparameters shared by every course run (trainer.py's TrainerConfig defaults as the course sets them). */
+export const MINGPT_TRAINER_DEFAULTS = {
+  betas: [0.9, 0.95] as [number, number],
+  gradNormClip: 1.0,
+  weightDecay: 0.1,
+  decay: true,
+  tokenCounting: 'block' as TokenCounting,
+  shuffle: true,
+};
+
+export interface CurvePoint {
+  /** 1-based number of the update. */
+  step: number;
+  epoch: number;
+  /** Tokens counted by the schedule after this step. */
+  tokens: number;
+  loss: number;
+  /** Learning rate used by this step. */
+  lr: number;
+}
+
+export interface StepInfo extends CurvePoint {
+  totalSteps: number;
+  /** Throughput of the real (non-padding) tokens since this session of training started. */
+  tokensPerSec: number;
+  /** Seconds left at the current speed. */
+  etaSeconds: number;
+}
+
+/** Everything, besides the model's weights, needed to resume training exactly. */
+export interface TrainerState {
+  step: number;
+  tokens: number;
+  curve: CurvePoint[];
+  optimizer: AdamWState;
+}
+
+export interface TrainOptions {
+  onStep?: (info: StepInfo) => void;
+  /** Polled before each step; when it returns true the trainer checkpoints and returns. */
+  shouldStop?: () => boolean;
+  /** Called every `checkpointEverySteps` steps / `checkpointEverySeconds` seconds, on stop, and at the end. */
+  onCheckpoint?: (trainer: Trainer) => void;
+  checkpointEverySteps?: number;
+  checkpointEverySeconds?: number;
+  /** Stop after this global step even if epochs remain (used by tests and the resume demo). */
+  stopAfterStep?: number;
+}
+
+export interface TrainResult {
+  completed: boolean;
+  steps: number;
+  tokens: number;
+  finalLoss: number;
+  seconds: number;
+  curve: CurvePoint[];
+}
+
+/** Thrown when the loss or the gradient norm stops being a finite number. */
+export class TrainingDivergedError extends Error {
+  constructor(readonly step: number, readonly loss: number, readonly gradNorm: number) {
+    super(`training diverged at step ${step}: loss ${loss}, gradient norm ${gradNorm}; ` +
+      'the update was not applied and the last good checkpoint was kept (try a lower learning rate)');
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** A 32-bit seed that depends on every argument (splitmix-style mixing), for "pure function of (seed, step)". */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}
+
+const PURPOSE = { permutation: 1, data: 2, dropout: 3 } as const;
+
+export class Trainer {
+  readonly config: TrainerConfig;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  private readonly optimizer: AdamW;
+  private step = 0;
+  private tokens = 0;
+  private curve: CurvePoint[] = [];
+  private permutation: { epoch: number; order: number[] } | undefined;
+
+  constructor(readonly model: TrainableModel, readonly data: BatchSource, config: TrainerConfig) {
+    validateTrainerConfig(config);
+    if (data.length <= 0) throw new Error('Trainer: the training dataset is empty');
+    this.config = config;
+    this.stepsPerEpoch = Math.ceil(data.length / config.batchSize);
+    this.totalSteps = this.stepsPerEpoch * config.maxEpochs;
+    this.optimizer = new AdamW(model.params, model.decayParamNames(), {
+      betas: config.betas, eps: 1e-8, weightDecay: config.weightDecay,
+    });
+  }
+
+  /** Steps done so far. */
+  get stepsDone(): number {
+    return this.step;
+  }
+
+  /** The loss curve so far (one point per step). */
+  lossCurve(): readonly CurvePoint[] {
+    return this.curve;
+  }
+
+  /** The learning rate step `s` (0-based) uses: the base rate first, then the schedule at the tokens seen. */
+  lrForStep(s: number, tokensBefore: number): number {
+    return s === 0 ? this.config.learningRate : learningRateAt(tokensBefore, this.config);
+  }
+
+  /** The example indices of global step `s`: a slice of the permutation of its epoch, the last one maybe short. */
+  batchIndices(s: number): number[] {
+    const epoch = Math.floor(s / this.stepsPerEpoch);
+    const it = s % this.stepsPerEpoch;
+    if (!this.permutation || this.permutation.epoch !== epoch) {
+      const all = Array.from({ length: this.data.length }, (_, i) => i);
+      const order = this.config.shuffle ? new Rng(mixSeed(this.config.seed, PURPOSE.permutation, epoch)).shuffle(all) : all;
+      this.permutation = { epoch, order };
+    }
+    return this.permutation.order.slice(it * this.config.batchSize, (it + 1) * this.config.batchSize);
+  }
+
+  getState(): TrainerState {
+    return { step: this.step, tokens: this.tokens, curve: this.curve.slice(), optimizer: this.optimizer.getState() };
+  }
+
+  setState(state: TrainerState): void {
+    if (!(state.step >= 0 && state.step <= this.totalSteps)) {
+      throw new Error(`Trainer.setState: saved step ${state.step} is outside this run's 0..${this.totalSteps} steps`);
+    }
+    this.optimizer.setState(state.optimizer);
+    this.step = state.step;
+    this.tokens = state.tokens;
+    this.curve = state.curve.slice();
+  }
+
+  /**
+   * One optimization step on `batch` at learning rate `lr`. Returns the loss and the gradient norm before
+   * clipping; when either is not finite the update is skipped. All intermediate tensors are freed.
+   */
+  trainStep(batch: Batch, lr: number, dropoutSeed: number): { loss: number; gradNorm: number } {
+    const entries = [...this.model.params.entries()];
+    return tf.tidy(() => {
+      const x = tf.tensor2d(batch.x, [batch.batchSize, batch.time], 'int32');
+      const y = tf.tensor2d(batch.y, [batch.batchSize, batch.time], 'int32');
+      const { value, grads } = tf.variableGrads(
+        () => this.model.loss(x, y, { training: true, seed: dropoutSeed }),
+        entries.map(([, v]) => v),
+      );
+      const byName: Record<string, tf.Tensor> = {};
+      for (const [name, v] of entries) if (grads[v.name]) byName[name] = grads[v.name];
+      const { grads: clipped, norm } = clipByGlobalNorm(byName, this.config.gradNormClip);
+      const [loss, gradNorm] = tf.stack([value, norm]).dataSync();
+      if (Number.isFinite(loss) && Number.isFinite(gradNorm)) this.optimizer.apply(clipped, lr);
+      return { loss, gradNorm };
+    });
+  }
+
+  /** Trains from the current step to the end (or until stopped). */
+  async train(opts: TrainOptions = {}): Promise<TrainResult> {
+    const start = Date.now();
+    let lastCheckpoint = start;
+    let stepsSinceCheckpoint = 0;
+    let usefulTokens = 0;
+    const startStep = this.step;
+    const end = Math.min(this.totalSteps, opts.stopAfterStep ?? Infinity);
+    const checkpoint = (): void => {
+      opts.onCheckpoint?.(this);
+      lastCheckpoint = Date.now();
+      stepsSinceCheckpoint = 0;
+    };
+    while (this.step < end) {
+      // Let signal handlers (Ctrl-C) and timers run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (opts.shouldStop?.()) {
+        checkpoint();
+        return this.result(false, start);
+      }
+      const s = this.step;
+      const batch = this.data.batch(this.batchIndices(s), mixSeed(this.config.seed, PURPOSE.data, s));
+      const lr = this.lrForStep(s, this.tokens);
+      const { loss, gradNorm } = this.trainStep(batch, lr, mixSeed(this.config.seed, PURPOSE.dropout, s));
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) throw new TrainingDivergedError(s + 1, loss, gradNorm);
+      this.tokens += tokensInBatch(this.config.tokenCounting, batch);
+      usefulTokens += batch.usefulTokens;
+      this.step = s + 1;
+      const point: CurvePoint = { step: this.step, epoch: Math.floor(s / this.stepsPerEpoch) + 1, tokens: this.tokens, loss, lr };
+      this.curve.push(point);
+      stepsSinceCheckpoint++;
+      if (opts.onStep) {
+        const elapsed = Math.max(1e-3, (Date.now() - start) / 1000);
+        const perStep = elapsed / (this.step - startStep);
+        opts.onStep({ ...point, totalSteps: this.totalSteps, tokensPerSec: usefulTokens / elapsed, etaSeconds: perStep * (this.totalSteps - this.step) });
+      }
+      const dueBySteps = opts.checkpointEverySteps !== undefined && stepsSinceCheckpoint >= opts.checkpointEverySteps;
+      const dueByTime = opts.checkpointEverySeconds !== undefined && Date.now() - lastCheckpoint >= opts.checkpointEverySeconds * 1000;
+      if ((dueBySteps || dueByTime) && this.step < end) checkpoint();
+    }
+    checkpoint();
+    return this.result(this.step >= this.totalSteps, start);
+  }
+
+  private result(completed: boolean, start: number): TrainResult {
+    const last = this.curve[this.curve.length - 1];
+    return {
+      completed, steps: this.step, tokens: this.tokens, finalLoss: last ? last.loss : NaN,
+      seconds: (Date.now() - start) / 1000, curve: this.curve.slice(),
+    };
+  }
+
+  /** Frees the optimizer's moments (the model is the caller's). */
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/** Checks a trainer configuration, naming the bad field. */
+export function validateTrainerConfig(c: TrainerConfig): void {
+  const positiveInt = (name: keyof TrainerConfig, v: number): void => {
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`trainer config: ${String(name)} must be a positive integer, got ${v}`);
+  };
+  positiveInt('maxEpochs', c.maxEpochs);
+  positiveInt('batchSize', c.batchSize);
+  if (!(c.gradNormClip > 0)) throw new Error(`trainer config: gradNormClip must be positive, got ${c.gradNormClip}`);
+  if (!(c.weightDecay >= 0)) throw new Error(`trainer config: weightDecay must be >= 0, got ${c.weightDecay}`);
+  if (!Number.isInteger(c.seed)) throw new Error(`trainer config: seed must be an integer, got ${c.seed}`);
+  validateSchedule(c, 'trainer config');
+}

@@ -1,0 +1,177 @@
+/**
+ * Rotary position embeddings (RoPE, Su et al. 2021).
+ *
+ * Instead of adding a position vector to the input, RoPE rotates the queries and keys. Split a vector of even
+ * dimension d into d/2 consecutive pairs (x[2j], x[2j+1]). At position t, pair j turns by the angle t * theta_j,
+ * with theta_j = base^(-2j/d) for j = 0 .. d/2-1 (base 10000): fast turns for the first pairs, slow for the last.
+ *
+ * The same rotation can be written two ways, and both are here:
+ *  - as a matrix: R_t is block diagonal with the 2x2 rotations [[cos, -sin], [sin, cos]] on its diagonal,
+ *    and RoPE(x, t) = R_t x  (`ropeRotationMatrix`, `applyRopeByMatrix`);
+ *  - as complex numbers: pair j is z_j = x[2j] + i x[2j+1], and RoPE multiplies it by e^(i t theta_j)
+ *    (`rotateAsComplex` for one vector, `applyRope` for tensors: what the model uses).
+ *
+ * Because rotations compose, R_m^T R_n = R_(n-m), so the attention score <RoPE(q, m), RoPE(k, n)> = q^T R_(n-m) k
+ * depends on the positions only through their difference.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface RopeOptions {
+  /** The base of the frequencies theta_j = base^(-2j/d); 10000 as in the paper. */
+  base?: number;
+  /** Position of the first time step (for generation with a cache); 0 by default. */
+  offset?: number;
+}
+
+export const DEFAULT_ROPE_BASE = 10000;
+
+function checkDim(d: number, where: string): void {
+  if (!Number.isInteger(d) || d <= 0 || d % 2 !== 0) {
+    throw new Error(`${where}: head_dim must be a positive even number (RoPE rotates pairs of coordinates), got ${d}`);
+  }
+}
+
+function checkBase(base: number, where: string): void {
+  if (!Number.isFinite(base) || base <= 0) throw new Error(`${where}: base must be a positive number, got ${base}`);
+}
+
+function checkPosition(t: number, name: string, where: string): void {
+  if (!Number.isInteger(t) || t < 0) throw new Error(`${where}: ${name} must be a non-negative integer, got ${t}`);
+}
+
+/** theta_j = base^(-2j/d) for j = 0 .. d/2-1: the angle per position step of each pair. */
+export function ropeFrequencies(d: number, base = DEFAULT_ROPE_BASE): number[] {
+  checkDim(d, 'ropeFrequencies');
+  checkBase(base, 'ropeFrequencies');
+  const theta: number[] = [];
+  for (let j = 0; j < d / 2; j++) theta.push(Math.pow(base, (-2 * j) / d));
+  return theta;
+}
+
+/**
+ * The d x d block-diagonal rotation matrix R_t of position t: block j (rows and columns 2j, 2j+1) is
+ * [[cos(t theta_j), -sin(t theta_j)], [sin(t theta_j), cos(t theta_j)]], every other entry 0.
+ */
+export function ropeRotationMatrix(t: number, d: number, base = DEFAULT_ROPE_BASE): number[][] {
+  checkPosition(t, 'position t', 'ropeRotationMatrix');
+  const theta = ropeFrequencies(d, base);
+  // BEGIN SOLUTION RoPE
+  const R: number[][] = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  theta.forEach((th, j) => {
+    const c = Math.cos(t * th);
+    const s = Math.sin(t * th);
+    R[2 * j][2 * j] = c;
+    R[2 * j][2 * j + 1] = -s;
+    R[2 * j + 1][2 * j] = s;
+    R[2 * j + 1][2 * j + 1] = c;
+  });
+  return R;
+  // END SOLUTION
+}
+
+/**
+ * RoPE of one vector at position t, complex form: pair (x[2j], x[2j+1]) is the complex number
+ * z = x[2j] + i x[2j+1], multiplied by e^(i t theta_j) = cos + i sin.
+ */
+export function rotateAsComplex(x: readonly number[], t: number, base = DEFAULT_ROPE_BASE): number[] {
+  checkPosition(t, 'position t', 'rotateAsComplex');
+  const theta = ropeFrequencies(x.length, base);
+  // BEGIN SOLUTION RoPE
+  const out = new Array<number>(x.length);
+  theta.forEach((th, j) => {
+    const re = x[2 * j];
+    const im = x[2 * j + 1];
+    const c = Math.cos(t * th);
+    const s = Math.sin(t * th);
+    // (re + i im)(c + i s) = (re c - im s) + i (re s + im c)
+    out[2 * j] = re * c - im * s;
+    out[2 * j + 1] = re * s + im * c;
+  });
+  return out;
+  // END SOLUTION
+}
+
+/** RoPE of one vector at position t, matrix form: R_t x. */
+export function rotateByMatrix(x: readonly number[], t: number, base = DEFAULT_ROPE_BASE): number[] {
+  const R = ropeRotationMatrix(t, x.length, base);
+  return R.map((row) => row.reduce((acc, r, k) => acc + r * x[k], 0));
+}
+
+/**
+ * cos(t theta_j) and sin(t theta_j) for t = offset .. offset+T-1 and j < d/2, row-major (T, d/2).
+ * Cached as plain arrays (not tensors), so that no tensor outlives the caller's tf.tidy.
+ */
+const tableCache = new Map<string, { cos: Float32Array; sin: Float32Array }>();
+const MAX_CACHED_TABLES = 64;
+
+export function ropeTables(T: number, d: number, base = DEFAULT_ROPE_BASE, offset = 0): { cos: Float32Array; sin: Float32Array } {
+  const key = `${T}|${d}|${base}|${offset}`;
+  const hit = tableCache.get(key);
+  if (hit) return hit;
+  const theta = ropeFrequencies(d, base);
+  const half = d / 2;
+  const cos = new Float32Array(T * half);
+  const sin = new Float32Array(T * half);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < half; j++) {
+      // Angles in double precision, rounded once: keeps large positions accurate.
+      const angle = (offset + t) * theta[j];
+      cos[t * half + j] = Math.cos(angle);
+      sin[t * half + j] = Math.sin(angle);
+    }
+  }
+  if (tableCache.size >= MAX_CACHED_TABLES) tableCache.clear();
+  const tables = { cos, sin };
+  tableCache.set(key, tables);
+  return tables;
+}
+
+function checkRopeInput(x: tf.Tensor, opts: RopeOptions | undefined, where: string): { base: number; offset: number } {
+  if (x.rank !== 4) {
+    throw new Error(`${where}: expected a 4-D tensor of shape (batch, heads, time, head_dim), got shape [${x.shape.join(', ')}]`);
+  }
+  checkDim((x.shape as number[])[3], where);
+  const base = opts?.base ?? DEFAULT_ROPE_BASE;
+  const offset = opts?.offset ?? 0;
+  checkBase(base, where);
+  checkPosition(offset, 'offset', where);
+  return { base, offset };
+}
+
+/**
+ * RoPE on a tensor of shape (batch, heads, time, head_dim), complex form, with plain differentiable tf ops:
+ * out[2j] = x[2j] cos - x[2j+1] sin and out[2j+1] = x[2j] sin + x[2j+1] cos, angle (offset + t) theta_j.
+ */
+export function applyRope(x: tf.Tensor4D, opts?: RopeOptions): tf.Tensor4D {
+  const { base, offset } = checkRopeInput(x, opts, 'applyRope');
+  // BEGIN SOLUTION RoPE
+  const [B, H, T, d] = x.shape;
+  const half = d / 2;
+  const { cos, sin } = ropeTables(T, d, base, offset);
+  return tf.tidy(() => {
+    const c = tf.tensor2d(cos, [T, half]); // broadcasts over (batch, heads, T, d/2)
+    const s = tf.tensor2d(sin, [T, half]);
+    const pairs = x.reshape([B, H, T, half, 2]);
+    const [re, im] = tf.unstack(pairs, 4) as tf.Tensor4D[];
+    const outRe = re.mul(c).sub(im.mul(s));
+    const outIm = re.mul(s).add(im.mul(c));
+    return tf.stack([outRe, outIm], 4).reshape([B, H, T, d]) as tf.Tensor4D;
+  });
+  // END SOLUTION
+}
+
+/**
+ * RoPE on a (batch, heads, time, head_dim) tensor, matrix form: each time step's vector is multiplied by its
+ * d x d rotation matrix R_t. O(d^2) per vector instead of O(d): for checking `applyRope`, not for training.
+ */
+export function applyRopeByMatrix(x: tf.Tensor4D, opts?: RopeOptions): tf.Tensor4D {
+  const { base, offset } = checkRopeInput(x, opts, 'applyRopeByMatrix');
+  const [, , T, d] = x.shape;
+  const mats: number[][][] = [];
+  for (let t = 0; t < T; t++) mats.push(ropeRotationMatrix(offset + t, d, base));
+  return tf.tidy(() => {
+    const R = tf.tensor3d(mats); // (T, d, d)
+    // out[..., t, i] = sum_k R[t, i, k] x[..., t, k]
+    return R.mul(x.expandDims(3)).sum(4) as tf.Tensor4D;
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Run records: one JSON file per CLI run under `results/`, so that notebooks can tabulate and plot what was
+ * actually run (never numbers typed by hand). A record says what ran (verb, variant, scale, seed, corpus,
+ * configs), where (backend, commit), how long, and what came out (loss curve, tokens, accuracy).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import { writeFileAtomic } from './atomic';
+import type { CurvePoint, TrainerConfig } from '../mingpt/trainer';
+import type { GPTConfig, Variant } from '../mingpt/config';
+
+/** The rows of the course's results table. */
+export type TableRow = 'london' | 'vanilla-nopretrain' | 'vanilla-pretrain' | 'rope-pretrain';
+export type Verb = 'pretrain' | 'finetune' | 'evaluate' | 'london';
+
+export interface RunRecord {
+  format: 'mingpt-run/1';
+  verb: Verb;
+  /** Set on `evaluate` and `london` records whose model is one of the table's rows. */
+  row?: TableRow;
+  variant?: Variant;
+  corpus: 'real' | 'synthetic' | 'files';
+  scale: string;
+  seed: number;
+  backend: string;
+  /** git commit of the code, or null outside a git checkout. */
+  commit: string | null;
+  startedAt: string;
+  wallSeconds: number;
+  model?: GPTConfig;
+  trainer?: TrainerConfig;
+  /** Training: whether the run finished all its epochs (false when stopped). */
+  completed?: boolean;
+  steps?: number;
+  tokens?: number;
+  finalLoss?: number;
+  curve?: CurvePoint[];
+  /** Evaluation. */
+  accuracy?: number;
+  correct?: number;
+  total?: number;
+  /** Paths the run read and wrote. */
+  files: Record<string, string>;
+  /** Free-form facts worth keeping (e.g. the synthetic world's options). */
+  notes?: Record<string, string | number | boolean>;
+}
+
+/** The current commit, or null when git or the repository is unavailable. */
+export function currentCommit(cwd = process.cwd()): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes the record atomically as `<dir>/<time>-<verb>[-<variant>]-<scale>-seed<seed>.json`; returns the path. */
+export function writeRunRecord(dir: string, record: RunRecord): string {
+  const stamp = record.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const parts = [stamp, record.verb, record.variant, record.scale, `seed${record.seed}`].filter((p) => p !== undefined);
+  let file = path.join(dir, parts.join('-') + '.json');
+  for (let k = 2; fs.existsSync(file); k++) file = path.join(dir, `${parts.join('-')}-${k}.json`);
+  writeFileAtomic(file, JSON.stringify(record, null, 1) + '\n');
+  return file;
+}
+
+/** Every record in `dir` (oldest first); files that are not records are skipped. */
+export function readRunRecords(dir: string): RunRecord[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: RunRecord[] = [];
+  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    try {
+      const r = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as RunRecord;
+      if (r.format === 'mingpt-run/1') out.push(r);
+    } catch {
+      // not a record (or a half-written file of another tool): skip
+    }
+  }
+  return out;
+}
+
+/** The latest record of each table row, e.g. for the results table of a notebook. */
+export function latestRows(records: readonly RunRecord[]): Partial<Record<TableRow, RunRecord>> {
+  const out: Partial<Record<TableRow, RunRecord>> = {};
+  for (const r of records) if (r.row && (!out[r.row] || out[r.row]!.startedAt <= r.startedAt)) out[r.row] = r;
+  return out;
+}

@@ -1,0 +1,85 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main, EXIT } from '../lib/cli/main';
+import { parseCli } from '../lib/cli/args';
+
+/** Runs the CLI in this process, capturing what it prints. */
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+describe('mingpt CLI: usage errors', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-cli-'));
+  const existing = path.join(dir, 'exists.txt');
+  fs.writeFileSync(existing, 'x\n');
+  after(() => fs.rmSync(dir, { recursive: true }));
+
+  const cases: [string, string[], RegExp][] = [
+    ['no verb', [], /missing the verb/],
+    ['an unknown verb', ['train'], /unknown verb "train": use one of pretrain, finetune, evaluate, london/],
+    ['an unknown flag', ['pretrain', '--writing-params', 'x', '--learnin-rate', '1'], /Unknown option '--learnin-rate'/],
+    ['a missing required path', ['pretrain'], /pretrain needs --writing-params FILE/],
+    ['evaluate without a model', ['evaluate', '--outputs', 'o.txt'], /evaluate needs --reading-params FILE/],
+    ['evaluate without outputs', ['evaluate', '--reading-params', existing], /evaluate needs --outputs FILE/],
+    ['a path that does not exist', ['finetune', '--writing-params', 'x', '--reading-params', path.join(dir, 'nope.params')], /--reading-params .*nope\.params: no such file/],
+    ['a directory for a file', ['london', '--eval-corpus', dir], /--eval-corpus .*: not a file/],
+    ['a negative seed', ['pretrain', '--writing-params', 'x', '--seed=-1'], /--seed must be an integer from 0 to 4294967295, got "-1"/],
+    ['zero epochs', ['pretrain', '--writing-params', 'x', '--epochs', '0'], /--epochs must be an integer from 1 to 100000, got "0"/],
+    ['a learning rate that is not a number', ['pretrain', '--writing-params', 'x', '--learning-rate', 'fast'], /--learning-rate must be a number in \(0, 10\), got "fast"/],
+    ['dropout out of range', ['pretrain', '--writing-params', 'x', '--dropout', '1.5'], /--dropout must be a number in \[0, 1\), got "1.5"/],
+    ['an unknown variant', ['pretrain', '--writing-params', 'x', '--variant', 'alibi'], /--variant must be one of vanilla, rope, got "alibi"/],
+    ['an unknown scale', ['pretrain', '--writing-params', 'x', '--scale', 'huge'], /--scale must be one of smoke, cpu, full, got "huge"/],
+    ['training flags on evaluate', ['london', '--epochs', '3'], /london does not train/],
+  ];
+  for (const [what, argv, message] of cases) {
+    it(`rejects ${what} with a usage message`, async () => {
+      const r = await run(argv);
+      assert.equal(r.code, EXIT.usage);
+      assert.match(r.err, message);
+      assert.match(r.err, /usage: mingpt <pretrain\|finetune\|evaluate\|london>/);
+      assert.equal(r.out, '');
+    });
+  }
+
+  it('prints the flags with --help', async () => {
+    const r = await run(['--help']);
+    assert.equal(r.code, EXIT.ok);
+    assert.match(r.out, /--reading-params FILE/);
+    assert.match(r.out, /--scale smoke\|cpu\|full/);
+  });
+
+  it('parses the course flags and explicit sizes', () => {
+    const a = parseCli(['finetune', '--variant', 'rope', '--reading-params', existing, '--writing-params', 'w.params',
+      '--scale', 'full', '--epochs', '3', '--n-embd', '64', '--seed', '5', '--json']);
+    assert.ok(a !== 'help');
+    assert.equal(a.verb, 'finetune');
+    assert.equal(a.variant, 'rope');
+    assert.equal(a.scale, 'full');
+    assert.equal(a.seed, 5);
+    assert.equal(a.json, true);
+    assert.deepEqual({ epochs: a.overrides.epochs, nEmbd: a.overrides.nEmbd, nLayer: a.overrides.nLayer }, { epochs: 3, nEmbd: 64, nLayer: undefined });
+  });
+});
+
+describe('mingpt CLI: london', () => {
+  it('scores the always-London baseline and writes a record', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-london-'));
+    const evalFile = path.join(dir, 'dev.tsv');
+    fs.writeFileSync(evalFile, 'Where was A born?\tLondon\nWhere was B born?\tParis\nWhere was C born?\tLondon\nWhere was D born?\tRome\n');
+    const r = await run(['london', '--eval-corpus', evalFile, '--results-dir', path.join(dir, 'results'), '--outputs', path.join(dir, 'p.txt'), '--json']);
+    assert.equal(r.code, EXIT.ok, r.err);
+    assert.match(r.err, /Correct: 2 out of 4: 50.00%/);
+    const json = JSON.parse(r.out);
+    assert.deepEqual({ accuracy: json.accuracy, correct: json.correct, total: json.total, row: json.row }, { accuracy: 0.5, correct: 2, total: 4, row: 'london' });
+    assert.equal(fs.readFileSync(path.join(dir, 'p.txt'), 'utf8'), 'London\nLondon\nLondon\nLondon\n');
+    const record = JSON.parse(fs.readFileSync(json.record, 'utf8'));
+    assert.equal(record.row, 'london');
+    assert.equal(record.correct, 2);
+    fs.rmSync(dir, { recursive: true });
+  });
+});

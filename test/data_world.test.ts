@@ -1,0 +1,190 @@
+/**
+ * lib/data: the synthetic world (determinism, format, coverage of the vocabulary, difficulty knobs) and
+ * finding the corpus (MINGPT_DATA_DIR, data/birthplaces, the synthetic fallback, writeWorld round trip).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  CharCorruptionDataset, DataError, DEFAULT_WORLD_OPTIONS, NameDataset, NAME_FIRST_TEMPLATES, PLACE_NAMES, Vocab, WORLD_PREAMBLE,
+  describeWorld, encodePrompt, generateWorld, loadCorpus, missingCharacters, resolveDataDir, writeWorld,
+} from '../lib/data';
+
+function isDataError(pattern: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof DataError, `expected a DataError, got ${String(e)}`);
+    assert.match(e.message, pattern);
+    return true;
+  };
+}
+
+describe('data: synthetic world', () => {
+  it('is a function of its options: same seed, same text; another seed, another world', () => {
+    const a = generateWorld({ seed: 11 });
+    const b = generateWorld({ seed: 11 });
+    assert.equal(a.pretrainText, b.pretrainText);
+    assert.deepEqual(a.train, b.train);
+    assert.deepEqual(a.dev, b.dev);
+    const c = generateWorld({ seed: 12 });
+    assert.notEqual(a.pretrainText, c.pretrainText);
+    // Changing how biographies are written keeps the same people, birthplaces and split.
+    const d = generateWorld({ seed: 11, docsPerPerson: 3, mentionsPerDoc: 1, fillerSentences: 2 });
+    assert.deepEqual(d.people, a.people);
+    assert.notEqual(d.pretrainText, a.pretrainText);
+  });
+
+  it('has the real format: questions "Where was NAME born?", people split into disjoint train and dev', () => {
+    const w = generateWorld({ seed: 3, people: 120, devFraction: 0.25 });
+    assert.equal(w.people.length, 120);
+    assert.equal(w.dev.length, 30);
+    assert.equal(w.train.length, 90);
+    const names = w.people.map((p) => p.name);
+    assert.equal(new Set(names).size, 120, 'names are distinct');
+    for (const n of names) assert.match(n, /^[A-Z][a-z]+ [A-Z][a-z]+$/);
+    const byName = new Map(w.people.map((p) => [p.name, p]));
+    for (const [split, rows] of [['train', w.train], ['dev', w.dev]] as const) {
+      rows.forEach((qa, i) => {
+        const m = /^Where was (.+) born\?$/.exec(qa.question);
+        assert.ok(m, qa.question);
+        const person = byName.get(m[1]);
+        assert.ok(person && person.split === split && person.birthplace === qa.answer);
+        assert.equal(qa.line, i + 1);
+      });
+    }
+  });
+
+  it('states each birthplace in the pretraining text: every document names its person and birthplace, first sentence first', () => {
+    const o = { seed: 5, people: 40, docsPerPerson: 3, mentionsPerDoc: 2 };
+    const w = generateWorld(o);
+    const docs = w.pretrainText.split('\n');
+    assert.equal(docs[0], WORLD_PREAMBLE);
+    assert.equal(docs.length, 1 + 40 * 3);
+    for (const p of w.people) {
+      const mine = docs.filter((d) => d.includes(p.name + ' ') || d.includes(p.name + ',') || d.includes(p.name + '.'));
+      assert.equal(mine.length, 3, `${p.name} should have 3 documents`);
+      for (const d of mine) {
+        const firstSentence = d.split('. ')[0];
+        assert.ok(firstSentence.includes(p.birthplace) && firstSentence.includes(p.name), `first sentence of ${JSON.stringify(d)}`);
+        assert.ok(d.split(p.birthplace).length - 1 >= 2, `the birthplace is stated twice in ${JSON.stringify(d)}`);
+      }
+    }
+  });
+
+  it('spells every question and answer with characters of its own pretraining text, for any size', () => {
+    const variants = [
+      {},
+      { seed: 1, people: 2, places: 1 },
+      { seed: 2, people: 3, places: 2, fillerSentences: 0, mentionsPerDoc: 1, docsPerPerson: 1, templates: 1, placeFirstShare: 0 },
+      { seed: 4, people: 300, places: PLACE_NAMES.length, nameSyllables: [1, 3] as [number, number], distractorShare: 0.5, birthplaceFirst: false },
+    ];
+    for (const v of variants) {
+      const w = generateWorld(v);
+      assert.deepEqual(missingCharacters(w), []);
+      const vocab = Vocab.fromCorpus(w.pretrainText);
+      assert.ok(vocab.has('?') && vocab.has('W'));
+      const ds = new NameDataset(vocab, [...w.train, ...w.dev], 64);
+      assert.equal(ds.length, w.people.length);
+      assert.equal(ds.droppedChars, 0);
+      for (const qa of w.dev) encodePrompt(vocab, qa.question);
+      new CharCorruptionDataset(vocab, w.pretrainText, 64);
+    }
+    // The check itself: a "world" whose text lacks the question mark is reported.
+    assert.deepEqual(missingCharacters({ pretrainText: 'Where was Ada born', train: [{ question: 'Where was Ada born?', answer: 'Rome', line: 1 }], dev: [] }), ['?', 'R', 'm']);
+  });
+
+  it('obeys its difficulty knobs: places, London share, templates, place-first phrasing, distractors', () => {
+    const all = generateWorld({ seed: 6, people: 50, londonShare: 1 });
+    assert.ok(all.people.every((p) => p.birthplace === 'London'));
+    const w = generateWorld({ seed: 6, people: 200, places: 5, londonShare: 0 });
+    const places = new Set(w.people.map((p) => p.birthplace));
+    assert.equal(places.size, 4, 'London plus 4 others, London with share 0');
+    assert.ok(!places.has('London'));
+    const plain = generateWorld({ seed: 6, people: 30, templates: 1, placeFirstShare: 0, mentionsPerDoc: 1, fillerSentences: 0 });
+    for (const d of plain.pretrainText.split('\n').slice(1)) assert.match(d, /^[A-Z][a-z]+ [A-Z][a-z]+ was born in [A-Z][a-z]+\.$/);
+    assert.equal(NAME_FIRST_TEMPLATES[0], '{N} was born in {P}.');
+    const placeFirst = generateWorld({ seed: 6, people: 30, placeFirstShare: 1, mentionsPerDoc: 1, fillerSentences: 0 });
+    for (const p of placeFirst.people) {
+      const d = placeFirst.pretrainText.split('\n').find((line) => line.includes(p.name));
+      assert.ok(d !== undefined && d.indexOf(p.birthplace) < d.indexOf(p.name), `place before name in ${d}`);
+    }
+    const distract = generateWorld({ seed: 6, people: 30, distractorShare: 1, mentionsPerDoc: 1, fillerSentences: 0, places: 3 });
+    for (const d of distract.pretrainText.split('\n').slice(1)) {
+      assert.equal(PLACE_NAMES.filter((pl) => d.includes(pl)).length, 2, `two places in ${d}`);
+    }
+  });
+
+  it('rejects bad options, naming the option', () => {
+    assert.throws(() => generateWorld({ people: 1 }), isDataError(/option people must be an integer in \[2, Infinity\], got 1/));
+    assert.throws(() => generateWorld({ places: PLACE_NAMES.length + 1 }), isDataError(/option places/));
+    assert.throws(() => generateWorld({ devFraction: 1 }), isDataError(/option devFraction/));
+    assert.throws(() => generateWorld({ londonShare: -0.1 }), isDataError(/option londonShare must be a number in \[0, 1\]/));
+    assert.throws(() => generateWorld({ nameSyllables: [3, 2] }), isDataError(/option nameSyllables/));
+    assert.throws(() => generateWorld({ people: 2000, nameSyllables: [1, 1] }), isDataError(/cannot make 2000 distinct names/));
+  });
+
+  it('defaults to a small world sized for minutes of CPU training', () => {
+    const w = generateWorld();
+    assert.equal(w.options.people, DEFAULT_WORLD_OPTIONS.people);
+    assert.ok(w.people.length >= 100 && w.people.length <= 200);
+    const lens = w.pretrainText.split('\n').slice(1).map((d) => d.length);
+    const mean = lens.reduce((a, b) => a + b, 0) / lens.length;
+    assert.ok(mean < 140, `biographies average ${mean.toFixed(0)} characters, short enough for block 128`);
+    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 160 people \(120 train, 40 dev\), 24 places/);
+  });
+});
+
+describe('data: finding the corpus', () => {
+  let dir: string;
+  const saved = process.env.MINGPT_DATA_DIR;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-world-'));
+  });
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (saved === undefined) delete process.env.MINGPT_DATA_DIR;
+    else process.env.MINGPT_DATA_DIR = saved;
+  });
+
+  it('writeWorld writes the real layout, which loads back as the same corpus through MINGPT_DATA_DIR', () => {
+    const w = generateWorld({ seed: 9, people: 20 });
+    const files = writeWorld(w, path.join(dir, 'world'));
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'world')).sort(), ['birth_dev.tsv', 'birth_places_train.tsv', 'wiki.txt', 'world.json']);
+    assert.equal(JSON.parse(fs.readFileSync(files.options, 'utf8')).options.seed, 9);
+    process.env.MINGPT_DATA_DIR = path.join(dir, 'world');
+    assert.deepEqual(resolveDataDir(), { dir: path.join(dir, 'world'), via: 'MINGPT_DATA_DIR' });
+    const c = loadCorpus({ corpus: 'real' });
+    assert.equal(c.source, 'real');
+    assert.equal(c.pretrainText, w.pretrainText + '\n');
+    assert.deepEqual(c.train.map((q) => [q.question, q.answer]), w.train.map((q) => [q.question, q.answer]));
+    assert.deepEqual(c.dev.map((q) => [q.question, q.answer]), w.dev.map((q) => [q.question, q.answer]));
+    assert.equal(c.testQuestions, undefined);
+    assert.equal(Vocab.fromCorpus(c.pretrainText).size, Vocab.fromCorpus(w.pretrainText).size);
+  });
+
+  it("'auto' falls back to the synthetic world; 'real' says where it looked and points to data/README.md", function () {
+    process.env.MINGPT_DATA_DIR = path.join(dir, 'empty');
+    const found = resolveDataDir();
+    if (found !== undefined) {
+      console.log(`      (data/birthplaces holds a corpus at ${found.dir}; the fallback cannot be tested here)`);
+      this.skip();
+    }
+    const c = loadCorpus({ world: { seed: 2, people: 10 } });
+    assert.equal(c.source, 'synthetic');
+    assert.deepEqual(c.train, generateWorld({ seed: 2, people: 10 }).train);
+    assert.match(c.description, /^synthetic world \(seed 2\): 10 people/);
+    assert.throws(
+      () => loadCorpus({ corpus: 'real' }),
+      isDataError(/real birthplace corpus was not found[\s\S]*empty \(MINGPT_DATA_DIR\): missing wiki\.txt, birth_places_train\.tsv, birth_dev\.tsv[\s\S]*data\/birthplaces \(data\/birthplaces\)[\s\S]*See data\/README\.md/),
+    );
+    assert.throws(() => loadCorpus({ dataDir: path.join(dir, 'nowhere') }), isDataError(/nowhere \(dataDir option\): missing wiki\.txt/));
+    assert.equal(loadCorpus({ corpus: 'synthetic' }).source, 'synthetic');
+  });
+
+  it('reports a broken file of the real corpus with its name and line', () => {
+    const broken = path.join(dir, 'broken');
+    writeWorld(generateWorld({ seed: 1, people: 5 }), broken);
+    fs.appendFileSync(path.join(broken, 'birth_dev.tsv'), 'Where was Nobody born?   Paris\n');
+    assert.throws(() => loadCorpus({ dataDir: broken }), isDataError(/birth_dev\.tsv line 2: no tab/));
+  });
+});

@@ -1,0 +1,134 @@
+import * as assert from 'node:assert';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { causalAttention, causalAttentionReference } from '../lib/backend/ops';
+import { Rng } from '../lib/util/random';
+
+/** Attention written as loops over plain arrays: the definition, with no tf at all. */
+function attentionByLoops(q: Float32Array, k: Float32Array, v: Float32Array, [B, H, T, D]: number[]): Float32Array {
+  const out = new Float32Array(B * H * T * D);
+  for (let bh = 0; bh < B * H; bh++) {
+    const base = bh * T * D;
+    for (let i = 0; i < T; i++) {
+      const s: number[] = [];
+      for (let j = 0; j <= i; j++) {
+        let dot = 0;
+        for (let d = 0; d < D; d++) dot += q[base + i * D + d] * k[base + j * D + d];
+        s.push(dot / Math.sqrt(D));
+      }
+      const m = Math.max(...s);
+      const e = s.map((x) => Math.exp(x - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      for (let j = 0; j <= i; j++) for (let d = 0; d < D; d++) out[base + i * D + d] += (e[j] / z) * v[base + j * D + d];
+    }
+  }
+  return out;
+}
+
+function randomTensor(rng: Rng, shape: [number, number, number, number]): tf.Tensor4D {
+  return tf.tensor4d(rng.normals(shape.reduce((a, b) => a * b, 1)), shape);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.strictEqual(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('causalAttention', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  for (const shape of [[1, 1, 1, 4], [2, 3, 5, 4], [1, 2, 17, 8]] as [number, number, number, number][]) {
+    it(`matches the loop definition on shape [${shape}] (both implementations)`, () => {
+      const rng = new Rng(shape.reduce((a, b) => a * 10 + b, 0));
+      const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, shape));
+      const want = attentionByLoops(q.dataSync() as Float32Array, k.dataSync() as Float32Array, v.dataSync() as Float32Array, shape);
+      for (const f of [causalAttention, causalAttentionReference]) {
+        const y = f(q, k, v);
+        assert.deepStrictEqual(y.shape, shape);
+        assert.ok(maxAbsDiff(y.dataSync(), want) < 1e-5, `${f.name}: max diff ${maxAbsDiff(y.dataSync(), want)}`);
+        y.dispose();
+      }
+      tf.dispose([q, k, v]);
+    });
+  }
+
+  it('the first query attends only to the first key: y[0] = v[0]', () => {
+    const rng = new Rng(3);
+    const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, [2, 2, 6, 4]));
+    const y = causalAttention(q, k, v);
+    const first = (t: tf.Tensor) => tf.tidy(() => t.slice([0, 0, 0, 0], [-1, -1, 1, -1]).dataSync());
+    assert.ok(maxAbsDiff(first(y), first(v)) < 1e-6);
+    tf.dispose([q, k, v, y]);
+  });
+
+  it('gradients equal those of the reference formula', () => {
+    const rng = new Rng(11);
+    const shape: [number, number, number, number] = [2, 2, 9, 8];
+    const [q, k, v, w] = [0, 1, 2, 3].map(() => randomTensor(rng, shape));
+    const lossOf = (f: typeof causalAttention) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+      tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D), w)) as tf.Scalar;
+    const fast = tf.grads(lossOf(causalAttention))([q, k, v]);
+    const ref = tf.grads(lossOf(causalAttentionReference))([q, k, v]);
+    for (let i = 0; i < 3; i++) {
+      assert.ok(maxAbsDiff(fast[i].dataSync(), ref[i].dataSync()) < 1e-4, `gradient ${'qkv'[i]}`);
+    }
+    tf.dispose([q, k, v, w, ...fast, ...ref]);
+  });
+
+  it('reference gradient matches central finite differences', () => {
+    const rng = new Rng(5);
+    const shape: [number, number, number, number] = [1, 1, 4, 3];
+    const qv = rng.normals(12), kv = rng.normals(12), vv = rng.normals(12), wv = rng.normals(12);
+    const loss = (qa: Float32Array) => tf.tidy(() =>
+      tf.sum(tf.mul(causalAttentionReference(tf.tensor4d(qa, shape), tf.tensor4d(kv, shape), tf.tensor4d(vv, shape)), tf.tensor4d(wv, shape))).dataSync()[0]);
+    const g = tf.tidy(() => tf.grad((q: tf.Tensor) =>
+      tf.sum(tf.mul(causalAttention(q as tf.Tensor4D, tf.tensor4d(kv, shape), tf.tensor4d(vv, shape)), tf.tensor4d(wv, shape))))(tf.tensor4d(qv, shape)).dataSync());
+    const eps = 1e-2;
+    for (let i = 0; i < 12; i++) {
+      const plus = Float32Array.from(qv), minus = Float32Array.from(qv);
+      plus[i] += eps;
+      minus[i] -= eps;
+      const fd = (loss(plus) - loss(minus)) / (2 * eps);
+      assert.ok(Math.abs(fd - g[i]) < 2e-3, `dq[${i}]: finite difference ${fd} vs gradient ${g[i]}`);
+    }
+  });
+
+  it('dropout: off when not training, reproducible with a seed, and needs a seed', () => {
+    const rng = new Rng(8);
+    const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, [1, 2, 8, 4]));
+    const plain = causalAttention(q, k, v).dataSync();
+    const evalMode = causalAttention(q, k, v, { dropout: 0.5, seed: 1, training: false }).dataSync();
+    assert.strictEqual(maxAbsDiff(plain, evalMode), 0);
+    const a = causalAttention(q, k, v, { dropout: 0.5, seed: 42, training: true }).dataSync();
+    const b = causalAttention(q, k, v, { dropout: 0.5, seed: 42, training: true }).dataSync();
+    assert.strictEqual(maxAbsDiff(a, b), 0);
+    assert.ok(maxAbsDiff(a, plain) > 1e-3, 'dropout changed nothing');
+    assert.throws(() => causalAttention(q, k, v, { dropout: 0.1, training: true }), /seed/);
+    assert.throws(() => causalAttention(q, k, v, { dropout: 1.5, seed: 1, training: true }), /dropout must be in \[0, 1\)/);
+    tf.dispose([q, k, v]);
+  });
+
+  it('rejects mismatched shapes with a message naming the operand', () => {
+    const q = tf.zeros([1, 2, 4, 8]) as tf.Tensor4D;
+    const k = tf.zeros([1, 2, 5, 8]) as tf.Tensor4D;
+    assert.throws(() => causalAttention(q, k, q), /k shape \[1,2,5,8\] differs from q/);
+    assert.throws(() => causalAttention(q, q, k), /v shape/);
+    tf.dispose([q, k]);
+  });
+
+  it('leaks no tensors (the cached mask aside)', () => {
+    const rng = new Rng(1);
+    const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, [1, 2, 8, 4]));
+    tf.dispose(causalAttention(q, k, v)); // creates the cached mask for T=8
+    const before = tf.memory().numTensors;
+    const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(causalAttention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D)) as tf.Scalar)([q, k, v]);
+    tf.dispose(g);
+    tf.dispose(causalAttention(q, k, v, { dropout: 0.2, seed: 3, training: true }));
+    assert.strictEqual(tf.memory().numTensors, before);
+    tf.dispose([q, k, v]);
+  });
+});

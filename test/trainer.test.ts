@@ -1,0 +1,185 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../lib/backend';
+import { Batch, BatchSource, MINGPT_TRAINER_DEFAULTS, TrainableModel, Trainer, TrainerConfig, TrainingDivergedError } from '../lib/mingpt/trainer';
+import { readTrainingState, restoreTrainingState, saveTrainingState } from '../lib/mingpt/run_state';
+import { Rng } from '../lib/util/random';
+
+/**
+ * A bigram model small enough to train in milliseconds: logits = E[x] + b, with dropout on E[x] so that the
+ * dropout seed matters. E is "a Linear weight" (decayed), b is a bias (not decayed).
+ */
+class Bigram implements TrainableModel {
+  readonly params: Map<string, tf.Variable>;
+  nanAtCall = -1;
+  private calls = 0;
+  constructor(readonly vocab: number, seed: number) {
+    const rng = new Rng(seed);
+    this.params = new Map([
+      ['emb.weight', tf.variable(tf.tensor2d(rng.normals(vocab * vocab, 0, 0.02), [vocab, vocab]))],
+      ['emb.bias', tf.variable(tf.zeros([vocab]))],
+    ]);
+  }
+  decayParamNames(): string[] {
+    return ['emb.weight'];
+  }
+  loss(idx: tf.Tensor2D, targets: tf.Tensor2D, opts: { training: boolean; seed: number }): tf.Scalar {
+    this.calls++;
+    return tf.tidy(() => {
+      let h: tf.Tensor = tf.gather(this.params.get('emb.weight')!, idx.flatten());
+      if (opts.training) h = tf.dropout(h, 0.1, undefined, opts.seed);
+      const logits = h.add(this.params.get('emb.bias')!);
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(targets.flatten(), this.vocab), logits) as tf.Scalar;
+      return this.calls === this.nanAtCall ? loss.mul(NaN) as tf.Scalar : loss;
+    });
+  }
+  weights(): number[][] {
+    return [...this.params.values()].map((p) => Array.from(p.dataSync()));
+  }
+  dispose(): void {
+    for (const p of this.params.values()) p.dispose();
+  }
+}
+
+/** Sequences that count up modulo V (x -> x + 1), starting at a random offset drawn from the batch seed. */
+class CountingData implements BatchSource {
+  constructor(readonly length: number, readonly vocab: number, readonly time: number) {}
+  batch(indices: readonly number[], seed: number): Batch {
+    const rng = new Rng(seed);
+    const x = new Int32Array(indices.length * this.time);
+    const y = new Int32Array(indices.length * this.time);
+    indices.forEach((ex, r) => {
+      const start = (ex + rng.int(0, 1)) % this.vocab;
+      for (let t = 0; t < this.time; t++) {
+        x[r * this.time + t] = (start + t) % this.vocab;
+        y[r * this.time + t] = (start + t + 1) % this.vocab;
+      }
+    });
+    return { x, y, batchSize: indices.length, time: this.time, usefulTokens: indices.length * this.time };
+  }
+}
+
+function config(over: Partial<TrainerConfig> = {}): TrainerConfig {
+  return {
+    ...MINGPT_TRAINER_DEFAULTS, maxEpochs: 4, batchSize: 4, learningRate: 0.05, warmupTokens: 64,
+    finalTokens: 2000, seed: 7, ...over,
+  };
+}
+
+describe('Trainer', () => {
+  before(async () => { await initBackend(); });
+
+  it('visits every example once per epoch, keeping the short last batch, in a new order each epoch', () => {
+    const model = new Bigram(6, 1);
+    const t = new Trainer(model, new CountingData(10, 6, 8), config());
+    assert.equal(t.stepsPerEpoch, 3);
+    assert.equal(t.totalSteps, 12);
+    const epochs = [0, 1].map((e) => [0, 1, 2].map((i) => t.batchIndices(e * 3 + i)));
+    for (const batches of epochs) {
+      assert.deepEqual(batches.map((b) => b.length), [4, 4, 2]);
+      assert.deepEqual(batches.flat().sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+    assert.notDeepEqual(epochs[0].flat(), epochs[1].flat());
+    t.dispose();
+    model.dispose();
+  });
+
+  it('runs step 0 at the base rate, then at the schedule of the tokens seen (batch * block each)', async () => {
+    const model = new Bigram(6, 1);
+    const t = new Trainer(model, new CountingData(10, 6, 8), config({ maxEpochs: 1 }));
+    const r = await t.train();
+    // 10 examples in batches of 4, 4, 2; block 8: each batch adds rows * 8 tokens.
+    assert.deepEqual(r.curve.map((p) => p.tokens), [32, 64, 80]);
+    // warm-up 64 tokens: step 0 at the base 0.05, step 1 after 32 tokens at 0.05 * 32/64, step 2 at the peak.
+    assert.deepEqual(r.curve.map((p) => p.lr), [0.05, 0.025, 0.05]);
+    t.dispose();
+    model.dispose();
+  });
+
+  it('lowers the loss and leaks no tensors: the count after 1 step equals the count after 100', async () => {
+    const model = new Bigram(6, 2);
+    const t = new Trainer(model, new CountingData(12, 6, 8), config({ maxEpochs: 40 }));
+    await t.train({ stopAfterStep: 1 });
+    const after1 = tf.memory().numTensors;
+    const r = await t.train({ stopAfterStep: 100 });
+    assert.equal(tf.memory().numTensors, after1);
+    assert.equal(r.steps, 100);
+    assert.ok(r.curve[99].loss < 0.5 * r.curve[0].loss, `loss ${r.curve[0].loss} -> ${r.curve[99].loss}`);
+    t.dispose();
+    model.dispose();
+  });
+
+  it('gives bit-identical losses and weights for the same seed, different ones for another', async () => {
+    const run = async (seed: number): Promise<{ losses: number[]; weights: number[][] }> => {
+      const model = new Bigram(6, 3);
+      const t = new Trainer(model, new CountingData(10, 6, 8), config({ seed }));
+      const r = await t.train();
+      const out = { losses: r.curve.map((p) => p.loss), weights: model.weights() };
+      t.dispose();
+      model.dispose();
+      return out;
+    };
+    const a = await run(11);
+    const b = await run(11);
+    const c = await run(12);
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a.losses, c.losses);
+  });
+
+  it('resumes from a saved state exactly as if never stopped', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-test-'));
+    const file = path.join(dir, 'state.safetensors');
+    const full = new Bigram(6, 4);
+    const tFull = new Trainer(full, new CountingData(10, 6, 8), config());
+    const rFull = await tFull.train();
+
+    const first = new Bigram(6, 4);
+    const t1 = new Trainer(first, new CountingData(10, 6, 8), config());
+    await t1.train({ stopAfterStep: 5, onCheckpoint: (t) => saveTrainingState(file, t, { seed: 7 }) });
+    const second = new Bigram(6, 99); // different initial weights: all must come from the file
+    const t2 = new Trainer(second, new CountingData(10, 6, 8), config());
+    const saved = readTrainingState(file);
+    assert.deepEqual(saved.fingerprint, { seed: 7 });
+    restoreTrainingState(t2, saved, file);
+    assert.equal(t2.stepsDone, 5);
+    const r2 = await t2.train();
+    assert.deepEqual(r2.curve, rFull.curve);
+    assert.deepEqual(second.weights(), full.weights());
+    for (const t of [tFull, t1, t2]) t.dispose();
+    for (const m of [full, first, second]) m.dispose();
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('stops on a NaN loss with a clear error, without applying the bad update', async () => {
+    const model = new Bigram(6, 5);
+    model.nanAtCall = 3;
+    const t = new Trainer(model, new CountingData(10, 6, 8), config());
+    let checkpoints = 0;
+    let weightsAfter2: number[][] = [];
+    const p = t.train({
+      onStep: (s) => { if (s.step === 2) weightsAfter2 = model.weights(); },
+      onCheckpoint: () => { checkpoints++; },
+    });
+    await assert.rejects(p, (e: unknown) => {
+      assert.ok(e instanceof TrainingDivergedError);
+      assert.match(e.message, /training diverged at step 3: loss NaN/);
+      assert.match(e.message, /last good checkpoint was kept/);
+      return true;
+    });
+    assert.equal(t.stepsDone, 2);
+    assert.deepEqual(model.weights(), weightsAfter2);
+    assert.equal(checkpoints, 0);
+    t.dispose();
+    model.dispose();
+  });
+
+  it('rejects bad settings naming the field', () => {
+    const model = new Bigram(6, 1);
+    assert.throws(() => new Trainer(model, new CountingData(10, 6, 8), config({ batchSize: 0 })), /batchSize must be a positive integer, got 0/);
+    assert.throws(() => new Trainer(model, new CountingData(0, 6, 8), config()), /training dataset is empty/);
+    model.dispose();
+  });
+});

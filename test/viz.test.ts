@@ -1,0 +1,73 @@
+/** The plot helper: figure builders and the HTML contract the notebooks and the static site rely on. */
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import { barChart, escapeHtmlAttribute, figureHtml, heatmap, histogram, inKernel, linePlot, plot, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
+
+/** Undoes escapeHtmlAttribute, as a browser does when reading the attribute. */
+function unescapeHtml(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+}
+
+function figureFromHtml(html: string): { id: string; figure: Figure } {
+  const m = /<div class="workbook-plot" id="([^"]+)" data-figure="([^"]*)"><\/div>/.exec(html);
+  assert.ok(m, 'a workbook-plot div with a data-figure attribute');
+  return { id: m[1], figure: JSON.parse(unescapeHtml(m[2])) as Figure };
+}
+
+describe('viz', () => {
+  beforeEach(() => resetPlotState());
+
+  it('the first plot carries the plotly library inline, later ones do not', () => {
+    const first = plot(linePlot({ y: [1, 2, 3] })) ?? '';
+    const second = renderPlot(linePlot({ y: [3, 2, 1] }));
+    assert.equal(inKernel(), false, 'mocha is not a kernel');
+    const lib = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
+    assert.ok(first.startsWith('<script data-workbook="plotly-lib">'));
+    assert.ok(first.length > lib.length, 'the whole library is inlined');
+    assert.ok(first.includes(lib.slice(0, 2000)), 'it is the installed plotly.js-dist-min');
+    assert.ok(!second.includes('data-workbook="plotly-lib"'));
+    assert.equal(first.match(/<\/script/gi)?.length, 2, 'no </script inside the library: one closes it, one closes the figure script');
+    assert.ok(!/https?:\/\/cdn/i.test(second), 'no CDN');
+  });
+
+  it('every figure is a div with deterministic ids and its data as escaped JSON, then a drawing script', () => {
+    const fig: Figure = { data: [{ type: 'bar', x: ['a "quoted" <tag> & more'], y: [1] }], layout: { title: "it's" } };
+    const a = figureFromHtml(figureHtml(fig));
+    const b = figureFromHtml(figureHtml(fig));
+    assert.equal(a.id, 'workbook-plot-1');
+    assert.equal(b.id, 'workbook-plot-2');
+    assert.deepEqual(a.figure, { data: fig.data, layout: fig.layout });
+    const html = figureHtml(fig);
+    assert.match(html, /<\/div><script data-workbook="figure">[\s\S]*window\.Plotly\.newPlot[\s\S]*showPlotlyLibrary\(\)[\s\S]*<\/script>$/);
+    assert.equal(escapeHtmlAttribute('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('showPlotlyLibrary returns the library and marks it as shown', () => {
+    const html = showPlotlyLibrary() ?? '';
+    assert.ok(html.startsWith('<script data-workbook="plotly-lib">') && html.endsWith('</script>'));
+    assert.ok(!(plot(linePlot({ y: [1] })) ?? '').includes('plotly-lib'));
+  });
+
+  it('builders make plain-array traces and check their input', () => {
+    const line = linePlot([{ name: 'a', x: [0, 1], y: new Float32Array([2, 3]) }, { name: 'b', y: [1, 1], dash: 'dash' }], { title: 't' });
+    assert.equal(line.data.length, 2);
+    assert.deepEqual(line.data[0], { type: 'scatter', mode: 'lines', name: 'a', x: [0, 1], y: [2, 3], line: undefined });
+    assert.deepEqual(line.data[1].type === 'scatter' && line.data[1].x, [0, 1], 'x defaults to 0, 1, ...');
+    assert.equal(line.layout?.showlegend, true);
+    assert.throws(() => linePlot({ x: [1, 2, 3], y: [1] }), /3 x values but 1 y values/);
+
+    const hm = heatmap([[1, 2], [3, 4]], {}, { zmid: 0 });
+    assert.deepEqual(hm.data[0].type === 'heatmap' && hm.data[0].z, [[1, 2], [3, 4]]);
+    assert.equal(hm.layout?.yaxis?.autorange, 'reversed', 'row 0 on top');
+    assert.throws(() => heatmap([[1, 2], [3]]), /row 1 has 1 entries, row 0 has 2/);
+
+    const h = histogram([{ name: 'x', values: [1, 2] }, { name: 'y', values: [3] }], {}, { bins: { start: 0, end: 4, size: 1 } });
+    assert.equal(h.layout?.barmode, 'overlay');
+    assert.deepEqual(h.data[1].type === 'histogram' && h.data[1].xbins, { start: 0, end: 4, size: 1 });
+
+    assert.throws(() => barChart(['a'], [1, 2]), /1 labels but 2 values/);
+    const both = sideBySide([histogram({ values: [1] }, { title: 'left' }), histogram({ values: [2] }, { title: 'right' })]);
+    assert.deepEqual(both.data.map((t) => [t.xaxis, t.yaxis]), [['x', 'y'], ['x2', 'y2']]);
+    assert.deepEqual(both.layout?.annotations?.map((a) => a.text), ['left', 'right']);
+  });
+});
