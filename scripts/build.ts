@@ -91,12 +91,19 @@ export async function build(o: BuildOptions): Promise<void> {
       const tag = `[${i + 1}/${names.length}] ${name}`;
       const live = process.stdout.isTTY;
       if (!live) console.log(`${tag} running`);
+      // Without a terminal to redraw, a long notebook still says every 30 s that it is alive.
+      const began = Date.now();
+      let said = began;
       const result = await executeNotebook(path.join(o.notebooksDir, name), path.join(o.executedDir, name), {
         kernel,
         cellTimeoutS: o.cellTimeoutS,
         env: { WORKBOOK_SCALE: o.scale },
         onCell: (cell, s) => {
           if (live) process.stdout.write(`\r${tag} running, cell ${cell} done (${seconds(s)})\u001b[K`);
+          else if (Date.now() - said > 30_000) {
+            said = Date.now();
+            console.log(`${tag} running, cell ${cell} done, ${seconds((said - began) / 1000)} so far`);
+          }
         },
       });
       if (live) process.stdout.write('\r\u001b[K');

@@ -164,6 +164,8 @@ describe('data: finding the corpus', () => {
 
   it("'auto' falls back to the synthetic world; 'real' says where it looked and points to data/README.md", function () {
     process.env.MINGPT_DATA_DIR = path.join(dir, 'empty');
+    assert.throws(() => loadCorpus(), isDataError(/MINGPT_DATA_DIR is set to .*empty, which lacks wiki\.txt, birth_places_train\.tsv, birth_dev\.tsv; fix it, or unset it/));
+    delete process.env.MINGPT_DATA_DIR;
     const found = resolveDataDir();
     if (found !== undefined) {
       console.log(`      (data/birthplaces holds a corpus at ${found.dir}; the fallback cannot be tested here)`);
@@ -175,8 +177,10 @@ describe('data: finding the corpus', () => {
     assert.match(c.description, /^synthetic world \(seed 2\): 10 people/);
     assert.throws(
       () => loadCorpus({ corpus: 'real' }),
-      isDataError(/real birthplace corpus was not found[\s\S]*empty \(MINGPT_DATA_DIR\): missing wiki\.txt, birth_places_train\.tsv, birth_dev\.tsv[\s\S]*data\/birthplaces \(data\/birthplaces\)[\s\S]*See data\/README\.md/),
+      isDataError(/real birthplace corpus was not found[\s\S]*data\/birthplaces \(data\/birthplaces\): missing wiki\.txt, birth_places_train\.tsv, birth_dev\.tsv[\s\S]*MINGPT_DATA_DIR is not set[\s\S]*See data\/README\.md/),
     );
+    process.env.MINGPT_DATA_DIR = path.join(dir, 'empty');
+    assert.throws(() => loadCorpus({ corpus: 'real' }), isDataError(/empty \(MINGPT_DATA_DIR\): missing wiki\.txt/));
     assert.throws(() => loadCorpus({ dataDir: path.join(dir, 'nowhere') }), isDataError(/nowhere \(dataDir option\): missing wiki\.txt/));
     assert.equal(loadCorpus({ corpus: 'synthetic' }).source, 'synthetic');
   });

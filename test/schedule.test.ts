@@ -22,9 +22,19 @@ describe('learning-rate schedule', () => {
     assert.ok(Math.abs(lrMultiplier(10240 + 63000, s) - 0.2061074) < 1e-7);
   });
 
-  it('stays at 10% of the base rate from final_tokens on', () => {
-    assert.equal(lrMultiplier(100240, s), 0.1);
-    assert.ok(Math.abs(learningRateAt(1e9, s) - 6e-5) < 1e-18);
+  it('holds the 10% floor around final_tokens, then climbs the cosine again as minGPT does', () => {
+    assert.equal(lrMultiplier(100240, s), 0.1); // progress 1: cos(pi) = -1
+    assert.equal(lrMultiplier(10240 + 1.2 * 90000, s), 0.1); // (1 + cos(1.2 pi)) / 2 = 0.0955 < 0.1
+    // progress 1.5: (1 + cos(1.5 pi)) / 2 = 0.5; progress 2: back at the peak
+    assert.ok(Math.abs(lrMultiplier(10240 + 1.5 * 90000, s) - 0.5) < 1e-12);
+    assert.ok(Math.abs(learningRateAt(10240 + 2 * 90000, s) - 6e-4) < 1e-15);
+  });
+
+  it('stays at 10% after final_tokens when clamped', () => {
+    const clamped = { ...s, clampProgress: true };
+    assert.equal(lrMultiplier(10240 + 1.5 * 90000, clamped), 0.1);
+    assert.ok(Math.abs(learningRateAt(1e9, clamped) - 6e-5) < 1e-18);
+    assert.ok(Math.abs(lrMultiplier(10240 + 30000, clamped) - 0.75) < 1e-12); // unchanged before final
   });
 
   it('is constant without decay', () => {

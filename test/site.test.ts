@@ -1,7 +1,8 @@
 /**
  * The static site: rendering rules (fast, no browser), then every page opened in headless Chromium from file:// and
  * from a local static server, with the network blocked: no console errors, no request leaving the machine, math
- * typeset, every plotly figure drawn, navigation working. A screenshot of each page goes to screenshots/site/.
+ * typeset, every plotly figure drawn, navigation working. A screenshot of each page goes to screenshots/site/
+ * (screenshots/site-fixture/ for the fixture site).
  *
  * By default the site is built here from the fixture notebook, executed through the real tslab kernel. With
  * SITE_DIR=site (`npm run test:site`, after `npm run build`) the browser checks run on that built site instead.
@@ -22,7 +23,6 @@ import { writeSite } from '../scripts/site/site';
 const ROOT = path.resolve(__dirname, '..');
 const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'notebooks', 'demo.ipynb');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SHOTS = path.join(ROOT, 'screenshots', 'site');
 
 function markdownNotebook(title: string, body: string): Notebook {
   return {
@@ -92,6 +92,11 @@ describe('site rendering', () => {
     assert.equal(page.title, 'Self-attention');
     assert.equal(page.summary, 'Queries meet keys: $q^\\top k$.');
     assert.equal(firstParagraph('# only a heading'), '');
+    const nb = markdownNotebook('T', 'x');
+    nb.cells.push({ cell_type: 'markdown', id: 'b', metadata: {}, source: '## Scaled by $\\sqrt{d}$\n\n## Scaled by $\\sqrt{d}$' });
+    const twice = renderNotebook(nb, '01-t.ipynb');
+    assert.deepEqual(twice.sections.map((x) => x.id), ['scaled-by-sqrt-d', 'scaled-by-sqrt-d-2']);
+    assert.match(twice.body, /<h2 id="scaled-by-sqrt-d-2">/);
     assert.equal(firstParagraph('word '.repeat(100), 40).length <= 40, true);
   });
 });
@@ -125,6 +130,8 @@ describe('built site in headless Chromium', function () {
   let context: BrowserContext;
   let server: http.Server;
   const offMachine: string[] = [];
+  // Screenshots of the real site and of the fixture site go to different folders (both git-ignored).
+  const shots = path.join(ROOT, 'screenshots', process.env.SITE_DIR ? 'site' : 'site-fixture');
 
   before(async () => {
     if (process.env.SITE_DIR) {
@@ -152,7 +159,7 @@ describe('built site in headless Chromium', function () {
       return route.abort();
     });
     server = await serve(siteDir);
-    fs.mkdirSync(SHOTS, { recursive: true });
+    fs.mkdirSync(shots, { recursive: true });
   });
 
   after(async () => {
@@ -217,7 +224,7 @@ describe('built site in headless Chromium', function () {
       problems.push(...report.problems.map((p) => `${name}: ${p}`));
       math += report.math;
       figures += report.figures;
-      await page.screenshot({ path: path.join(SHOTS, name.replace(/\.html$/, '.png')), fullPage: true });
+      await page.screenshot({ path: path.join(shots, name.replace(/\.html$/, '.png')), fullPage: true });
       await page.close();
     }
     assert.deepEqual(problems, []);
@@ -241,10 +248,10 @@ describe('built site in headless Chromium', function () {
   it('navigation: index to each part in order, next/previous links, back home', async () => {
     const page = await context.newPage();
     await page.goto('file://' + path.join(siteDir, 'index.html'));
-    const parts = await page.$$eval('ol.parts li a', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
+    const parts = await page.$$eval('ol.parts a.part', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
     const expected = pages().filter((p) => p !== 'index.html');
     assert.deepEqual(parts, expected);
-    await page.click('ol.parts li:first-child a');
+    await page.click('ol.parts > li:first-child a.part');
     assert.equal(path.basename(new URL(page.url()).pathname), expected[0]);
     for (let i = 1; i < expected.length; i++) {
       await page.click('nav.pager a[rel="next"]');
@@ -253,6 +260,14 @@ describe('built site in headless Chromium', function () {
     if (expected.length > 1) {
       await page.click('nav.pager a[rel="prev"]');
       assert.equal(path.basename(new URL(page.url()).pathname), expected[expected.length - 2]);
+    }
+    const section = await page.$('ol.parts ul.sections a');
+    if (section) {
+      await page.goto('file://' + path.join(siteDir, 'index.html'));
+      const href = (await section.getAttribute('href')) as string;
+      await page.click(`ol.parts ul.sections a[href="${href}"]`);
+      const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
+      assert.ok(id && (await page.$(`[id="${id}"]`)), `section link ${href} leads nowhere`);
     }
     await page.click('header.site a.home');
     assert.equal(path.basename(new URL(page.url()).pathname), 'index.html');

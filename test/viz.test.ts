@@ -1,7 +1,7 @@
 /** The plot helper: figure builders and the HTML contract the notebooks and the static site rely on. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { barChart, escapeHtmlAttribute, figureHtml, heatmap, histogram, inKernel, linePlot, plot, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
+import { barChart, escapeHtmlAttribute, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
 
 /** Undoes escapeHtmlAttribute, as a browser does when reading the attribute. */
 function unescapeHtml(s: string): string {
@@ -36,10 +36,20 @@ describe('viz', () => {
     const b = figureFromHtml(figureHtml(fig));
     assert.equal(a.id, 'workbook-plot-1');
     assert.equal(b.id, 'workbook-plot-2');
-    assert.deepEqual(a.figure, { data: fig.data, layout: fig.layout });
+    // Titles are written in the { text } form that plotly.js 3+ requires.
+    assert.deepEqual(a.figure, { data: fig.data, layout: { title: { text: "it's" } } });
     const html = figureHtml(fig);
     assert.match(html, /<\/div><script data-workbook="figure">[\s\S]*window\.Plotly\.newPlot[\s\S]*showPlotlyLibrary\(\)[\s\S]*<\/script>$/);
     assert.equal(escapeHtmlAttribute('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it('string titles become { text } titles, which plotly 3+ needs (it drops plain strings)', () => {
+    const fig = normalizeFigure({
+      data: [{ type: 'heatmap', z: [[1]], colorbar: { title: 'scale' } }],
+      layout: { title: 'top', xaxis: { title: 'x', range: [0, 1] }, yaxis2: { title: { text: 'y2' } } },
+    });
+    assert.deepEqual(fig.layout, { title: { text: 'top' }, xaxis: { title: { text: 'x' }, range: [0, 1] }, yaxis2: { title: { text: 'y2' } } });
+    assert.deepEqual(fig.data[0].type === 'heatmap' && fig.data[0].colorbar, { title: { text: 'scale' } });
   });
 
   it('showPlotlyLibrary returns the library and marks it as shown', () => {

@@ -180,3 +180,15 @@ export function copyingSweep(setup: AttentionSetup, j: number, betas: readonly n
     return { beta, weight: result.weights[j], distance: norm(sub(result.output, setup.values[j])), result };
   });
 }
+
+/**
+ * The standard normal CDF Phi(x), from the error function (Abramowitz and Stegun 7.1.26, error below 1.5e-7):
+ * for the predicted share of draws where a stretched key flips sign, P(gamma < 0) = Phi(-1 / sd).
+ */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * z);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  const erf = 1 - poly * Math.exp(-z * z);
+  return x >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}

@@ -6,7 +6,8 @@
  *   1. the directory named by the environment variable MINGPT_DATA_DIR;
  *   2. `data/birthplaces/` in the project (git-ignored).
  * data/README.md says where to get them. With `corpus: 'auto'` (the default) a missing real corpus falls back
- * to the synthetic world generated from a seed; `corpus: 'real'` stops with an error saying where it looked.
+ * to the synthetic world generated from a seed, except when MINGPT_DATA_DIR is set to a directory without the
+ * files (a typo should not silently switch corpora); `corpus: 'real'` stops with an error saying where it looked.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -112,6 +113,14 @@ export function loadCorpus(opts: LoadCorpusOptions = {}): Corpus {
     const found = resolveDataDir();
     if (found !== undefined) return readRealCorpus(found.dir, found.via);
     if (choice === 'real') throw new DataError(notFoundMessage());
+    // A directory the user named explicitly but that lacks the files is a mistake, not a reason to fall back.
+    const named = dataDirCandidates().find((c) => c.via === 'MINGPT_DATA_DIR');
+    if (named !== undefined) {
+      throw new DataError(
+        `MINGPT_DATA_DIR is set to ${named.dir}, which lacks ${missingCorpusFiles(named.dir).join(', ')}; ` +
+          'fix it, or unset it to train on the synthetic world (see data/README.md)',
+      );
+    }
   }
   const world = generateWorld(opts.world);
   return { source: 'synthetic', pretrainText: world.pretrainText, train: world.train, dev: world.dev, description: describeWorld(world) };

@@ -110,6 +110,24 @@ function disposeCache(cache: KVCache | undefined): void {
   tf.dispose(cache.values);
 }
 
+/**
+ * Every question starts with "Where was ": when all rows share their first ids, run those once, for one row,
+ * and copy its keys and values to every row. At most `limit` ids, so that the first step still has one to feed.
+ */
+function sharedPrefixCache(model: GPT, seqs: number[][], limit: number): KVCache | undefined {
+  let n = 0;
+  while (n < limit && seqs.every((s) => s[n] === seqs[0][n])) n++;
+  if (n === 0 || seqs.length === 1) return undefined;
+  const idx = tf.tensor2d([seqs[0].slice(0, n)], [1, n], 'int32');
+  const one = model.forwardWithCache(idx, undefined);
+  const B = seqs.length;
+  const tile = (t: tf.Tensor4D) => tf.tile(t, [B, 1, 1, 1]) as tf.Tensor4D;
+  const cache = { keys: one.cache.keys.map(tile), values: one.cache.values.map(tile), length: n };
+  tf.dispose([idx, one.logits]);
+  disposeCache(one.cache);
+  return cache;
+}
+
 function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: number | undefined): void {
   const { blockSize } = model.config;
   const B = seqs.length;
@@ -119,11 +137,12 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
   const minLen = Math.min(...promptLen);
   let cache: KVCache | undefined;
   try {
+    cache = sharedPrefixCache(model, seqs, Math.min(minLen - 1, blockSize - 1));
     // At step t we know ids 0..t of every row and want the logits at position t.
     for (let t = minLen - 1; !stopped.every(Boolean); t++) {
       let logits: tf.Tensor2D;
       if (t + 1 <= blockSize) {
-        const from = cache ? t : 0; // first position to feed: all of 0..t on the first step, then one
+        const from = cache ? cache.length : 0; // the positions not in the cache yet: several at first, then one
         const T = t - from + 1;
         const ids = new Int32Array(B * T);
         // A row that already finished is fed 0: its outputs are ignored and never reach other rows.

@@ -87,32 +87,37 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * The fused qkv Linear regrouped into three Linears. Its 3C output rows are, head after head,
- * [q_h | k_h | v_h] (3 * head_dim rows per head). Reordering the rows to [q of all heads | k ... | v ...] before
- * the product gives exactly the same numbers as splitting the (B, T, 3C) output afterwards, but moves 3C x C
- * weights instead of B x T x 3C activations (a strided split of the activations is slow on wasm).
+ * The fused qkv Linear as three Linears. Its 3C output rows are, head after head, [q_h | k_h | v_h]
+ * (3 * head_dim rows per head): viewing the weight as (H, 3, D * C) and taking slice 0, 1 or 2 of the middle
+ * axis gives the q, k or v rows of all heads, in head order. Same numbers as splitting the (B, T, 3C) output,
+ * but it moves 3C x C weights instead of B x T x 3C activations, whose strided split is slow on wasm. (The
+ * biases are added apart: the wasm fused matMul accepts only a bias whose own buffer is 1-D.)
  */
-function splitQkv(weight: tf.Tensor, bias: tf.Tensor, H: number, D: number): { weight: tf.Tensor2D; bias: tf.Tensor1D }[] {
-  return [0, 1, 2].map((part) => {
-    // Rows h * 3D + part * D + j: the q (part 0), k (1) or v (2) rows of every head, head after head.
-    const rows = new Int32Array(H * D);
-    for (let h = 0; h < H; h++) for (let j = 0; j < D; j++) rows[h * D + j] = h * 3 * D + part * D + j;
-    const index = tf.tensor1d(rows, 'int32');
-    return { weight: tf.gather(weight, index) as tf.Tensor2D, bias: tf.gather(bias, index) as tf.Tensor1D };
-  });
+function qkvParts(weight: tf.Tensor, bias: tf.Tensor, H: number, D: number): { weight: tf.Tensor2D; bias: tf.Tensor1D }[] {
+  const C = H * D;
+  const w = tf.reshape(weight, [H, 3, D * C]);
+  const b = tf.reshape(bias, [H, 3, D]);
+  return [0, 1, 2].map((part) => ({
+    weight: tf.reshape(tf.slice(w, [0, part, 0], [H, 1, D * C]), [C, C]) as tf.Tensor2D,
+    bias: tf.reshape(tf.slice(b, [0, part, 0], [H, 1, D]), [C]) as tf.Tensor1D,
+  }));
 }
 
 /** Attention of T new queries over L cached + T new keys, (B, H, T, D) x (B, H, L+T, D) -> (B, H, T, D). */
 function attendWithPast(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, past: number): tf.Tensor4D {
   const T = q.shape[2];
   const S = k.shape[2];
-  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(q.shape[3]));
-  if (T > 1) {
-    // Query i sits at position past + i and may see keys 0 .. past + i.
-    const mask = new Float32Array(T * S);
-    for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) mask[i * S + j] = MASKED;
-    scores = tf.add(scores, tf.tensor2d(mask, [T, S]));
+  const scale = 1 / Math.sqrt(q.shape[3]);
+  if (T === 1) {
+    // One query sees every key: no mask. Broadcast products beat B * H tiny matMuls on wasm.
+    const att = tf.softmax(tf.mul(tf.sum(tf.mul(q, k), -1), scale)); // (B, H, S)
+    return tf.sum(tf.mul(tf.expandDims(att, 3), v), 2, true) as tf.Tensor4D;
   }
+  let scores = tf.mul(tf.matMul(q, k, false, true), scale);
+  // Query i sits at position past + i and may see keys 0 .. past + i.
+  const mask = new Float32Array(T * S);
+  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) mask[i * S + j] = MASKED;
+  scores = tf.add(scores, tf.tensor2d(mask, [T, S]));
   return tf.matMul(tf.softmax(scores), v);
 }
 
@@ -251,14 +256,13 @@ export class GPT {
     const values: tf.Tensor4D[] = [];
     for (let l = 0; l < nLayer; l++) {
       const p = `blocks.${l}.`;
-      // Attention. Queries, keys and values of all heads, each (B, H, T, D), from the fused qkv Linear.
+      // Attention: queries, keys and values of all heads, each (B, H, T, D), from the fused qkv Linear.
       const h1 = layerNorm(x, this.p(p + 'ln1.weight'), this.p(p + 'ln1.bias'));
-      const [wq, wk, wv] = splitQkv(this.p(p + 'attn.qkv.weight'), this.p(p + 'attn.qkv.bias'), H, D);
       const toHeads = (t: tf.Tensor3D) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D;
-      // (Their biases are added apart: the wasm fused matMul refuses a bias computed by gather.)
-      let q = toHeads(tf.add(linear(h1, wq.weight), wq.bias));
-      let k = toHeads(tf.add(linear(h1, wk.weight), wk.bias));
-      let v = toHeads(tf.add(linear(h1, wv.weight), wv.bias));
+      const [q0, k0, v0] = qkvParts(this.p(p + 'attn.qkv.weight'), this.p(p + 'attn.qkv.bias'), H, D).map((part) =>
+        toHeads(tf.add(linear(h1, part.weight), part.bias) as tf.Tensor3D),
+      );
+      let [q, k, v] = [q0, k0, v0];
       if (variant === 'rope') {
         q = applyRope(q, { offset: past });
         k = applyRope(k, { offset: past });

@@ -8,8 +8,9 @@
  *   the CLI's `--help`), enough for the pretraining-helps effect to show on the synthetic world.
  * - `smoke`: seconds to a couple of minutes; checks that everything runs and learns (tests, CI).
  *
- * The smaller presets keep the course's schedule shape: the cosine reaches its floor after the same share
- * of pretraining as in the course (200 of 650 epochs), and the finetuning epochs keep the course's ratio.
+ * `cpu` keeps the course's schedule shape (final_tokens after a third of pretraining, 200 of 650 epochs, so
+ * the cosine comes back up as in the course, see schedule.ts). `smoke` decays once over its few epochs and
+ * finetunes at a 10x higher rate than the course, or its few steps would not teach the answer format.
  */
 import { GPTConfig, Variant, validateConfig } from './config';
 
@@ -50,12 +51,12 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
   },
   smoke: {
     name: 'smoke',
-    description: 'a 2-layer 128-wide model with a 64-character window, a few epochs: one to three minutes',
-    model: { blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 128, dropout: 0.1 },
-    pretrain: { epochs: 12, batchSize: 32, learningRate: 6e-3 },
-    finetune: { epochsFromScratch: 8, epochsFromPretrained: 4, batchSize: 32, learningRate: 6e-4 },
+    description: 'a 2-layer 64-wide model with a 64-character window, a few epochs: one to three minutes',
+    model: { blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0.1 },
+    pretrain: { epochs: 10, batchSize: 32, learningRate: 6e-3 },
+    finetune: { epochsFromScratch: 60, epochsFromPretrained: 40, batchSize: 16, learningRate: 6e-3 },
     warmupTokens: 512 * 4,
-    finalTokensEpochs: 12,
+    finalTokensEpochs: 10,
   },
 };
 

@@ -1,10 +1,16 @@
 /**
  * minGPT's learning-rate schedule, driven by the number of tokens trained on rather than by the step count:
- * a linear warm-up from 0 to the base rate over `warmupTokens`, then a half cosine down to 10% of the base
- * rate at `finalTokens`, and 10% from there on:
+ * a linear warm-up from 0 to the base rate over `warmupTokens`, then a half cosine down towards 0 at
+ * `finalTokens`, never below 10% of the base rate:
  *
- *   mult(t) = t / warmup                                             if t < warmup
+ *   mult(t) = t / warmup                                                      if t < warmup
  *           = max(0.1, (1 + cos(pi * (t - warmup) / (final - warmup))) / 2)   otherwise
+ *
+ * Faithful to trainer.py, the progress (t - warmup) / (final - warmup) is not clamped at 1: past
+ * final_tokens the cosine climbs again. The 10% floor holds for progress in [0.795, 1.205]; then the rate
+ * rises back to the peak at progress 2 and falls again. The course's pretraining (650 epochs, final_tokens at
+ * 200 epochs) therefore runs about two more cosine half-waves after its first decay, and its results were
+ * obtained with that; `clampProgress` gives the "decay then stay at 10%" reading instead.
  *
  * Counting tokens makes the schedule independent of the batch size. Which tokens count: minGPT adds
  * (y >= 0).sum() per batch, meant to skip the -100 "ignore" labels. The course's datasets pad targets with
@@ -20,13 +26,16 @@ export interface LrSchedule {
   decay: boolean;
   warmupTokens: number;
   finalTokens: number;
+  /** Stay at the floor after final_tokens instead of following the cosine back up (default false, as minGPT). */
+  clampProgress?: boolean;
 }
 
 /** The multiplier of the base rate after `tokens` tokens. */
-export function lrMultiplier(tokens: number, s: Pick<LrSchedule, 'decay' | 'warmupTokens' | 'finalTokens'>): number {
+export function lrMultiplier(tokens: number, s: Pick<LrSchedule, 'decay' | 'warmupTokens' | 'finalTokens' | 'clampProgress'>): number {
   if (!s.decay) return 1;
   if (tokens < s.warmupTokens) return tokens / Math.max(1, s.warmupTokens);
-  const progress = (tokens - s.warmupTokens) / Math.max(1, s.finalTokens - s.warmupTokens);
+  const raw = (tokens - s.warmupTokens) / Math.max(1, s.finalTokens - s.warmupTokens);
+  const progress = s.clampProgress ? Math.min(1, raw) : raw;
   return Math.max(0.1, 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 

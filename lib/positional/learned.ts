@@ -23,16 +23,20 @@ export class LearnedPositionalEncoding {
     if (!Number.isInteger(T) || T <= 0 || T > this.maxLen) {
       throw new Error(`LearnedPositionalEncoding: sequence length ${T} is outside 1..${this.maxLen} (the table has ${this.maxLen} positions)`);
     }
+    // BEGIN SOLUTION learned encoding
     return this.table.slice([0, 0], [T, this.dim]);
+    // END SOLUTION
   }
 
   /** x + encodings, for x of shape (T, d) or (batch, T, d). */
-  apply<T extends tf.Tensor2D | tf.Tensor3D>(x: T): T {
+  apply<X extends tf.Tensor2D | tf.Tensor3D>(x: X): X {
     if (x.rank !== 2 && x.rank !== 3) throw new Error(`LearnedPositionalEncoding.apply: expected (T, d) or (batch, T, d), got shape [${x.shape.join(', ')}]`);
     const d = x.shape[x.rank - 1];
     if (d !== this.dim) throw new Error(`LearnedPositionalEncoding.apply: input has d=${d}, the table has d=${this.dim}`);
+    // BEGIN SOLUTION learned encoding
     const T = x.shape[x.rank - 2];
-    return tf.tidy(() => x.add(this.encodings(T))) as T;
+    return tf.tidy(() => x.add(this.encodings(T))) as X;
+    // END SOLUTION
   }
 
   dispose(): void {

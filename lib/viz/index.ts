@@ -35,6 +35,8 @@ export interface Annotation {
   y: number | string;
   xref?: string;
   yref?: string;
+  xanchor?: 'auto' | 'left' | 'center' | 'right';
+  yanchor?: 'auto' | 'top' | 'middle' | 'bottom';
   showarrow?: boolean;
   font?: { size?: number; color?: Color };
 }
@@ -85,7 +87,7 @@ export interface HeatmapTrace extends TraceBase {
   zmax?: number;
   zmid?: number;
   showscale?: boolean;
-  colorbar?: { title?: string | { text: string } };
+  colorbar?: { title?: string | { text: string }; x?: number; thickness?: number; len?: number };
 }
 
 export interface HistogramTrace extends TraceBase {
@@ -208,20 +210,25 @@ export function barChart(labels: readonly (string | number)[], values: Numbers, 
 }
 
 /**
- * Puts figures side by side (one row, each in its own x/y axes). Each figure's layout title becomes an
- * annotation above its panel; axis titles are kept.
+ * Puts two figures side by side, each in its own x/y axes. Each figure's layout title becomes a panel title
+ * above it; axis titles are kept. A heatmap's colour bar is placed right of its own panel.
  */
 export function sideBySide(figures: Figure[], layout: Partial<Layout> = {}): Figure {
   if (figures.length !== 2) throw new Error(`sideBySide: expected 2 figures, got ${figures.length}`);
-  const gap = 0.08;
+  const leftHasColorbar = figures[0].data.some((t) => t.type === 'heatmap' && t.showscale !== false);
+  const gap = leftHasColorbar ? 0.16 : 0.08;
   const w = (1 - gap) / 2;
   const data: PlotlyTrace[] = [];
   const annotations: Annotation[] = [];
   const out: Partial<Layout> = { showlegend: false, ...layout };
   figures.forEach((f, i) => {
     const ax = i === 0 ? '' : '2';
-    for (const t of f.data) data.push({ ...t, xaxis: `x${ax}`, yaxis: `y${ax}` });
     const domain: [number, number] = i === 0 ? [0, w] : [1 - w, 1];
+    for (const t of f.data) {
+      const placed: PlotlyTrace = { ...t, xaxis: `x${ax}`, yaxis: `y${ax}` };
+      if (placed.type === 'heatmap') placed.colorbar = { thickness: 14, ...placed.colorbar, x: domain[1] + 0.01 };
+      data.push(placed);
+    }
     const xa: Axis = { ...f.layout?.xaxis, domain, anchor: `y${ax}` };
     const ya: Axis = { ...f.layout?.yaxis, anchor: `x${ax}` };
     if (i === 0) {
@@ -234,12 +241,28 @@ export function sideBySide(figures: Figure[], layout: Partial<Layout> = {}): Fig
     const title = f.layout?.title;
     if (title !== undefined) {
       const text = typeof title === 'string' ? title : title.text;
-      annotations.push({ text, x: (domain[0] + domain[1]) / 2, y: 1.08, xref: 'paper', yref: 'paper', showarrow: false });
+      annotations.push({ text, x: (domain[0] + domain[1]) / 2, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false, font: { size: 13 } });
     }
     if (f.layout?.barmode) out.barmode = f.layout.barmode;
   });
   out.annotations = [...annotations, ...(layout.annotations ?? [])];
   return { data, layout: out };
+}
+
+/**
+ * The figure as plotly.js 3+ reads it: titles given as plain strings (layout, axes, colour bars) become
+ * `{ text }`, since plotly no longer accepts the string form and would silently drop them.
+ */
+export function normalizeFigure(figure: Figure): Figure {
+  const title = (t: string | { text: string } | undefined): { text: string } | undefined => (typeof t === 'string' ? { text: t } : t);
+  const axis = (a: Axis | undefined): Axis | undefined => (a && a.title !== undefined ? { ...a, title: title(a.title) } : a);
+  const layout: Partial<Layout> = { ...figure.layout };
+  if (layout.title !== undefined) layout.title = title(layout.title);
+  for (const key of ['xaxis', 'yaxis', 'xaxis2', 'yaxis2'] as const) if (layout[key]) layout[key] = axis(layout[key]);
+  const data = figure.data.map((t) =>
+    t.type === 'heatmap' && t.colorbar?.title !== undefined ? { ...t, colorbar: { ...t.colorbar, title: title(t.colorbar.title) } } : t,
+  );
+  return { data, layout };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -253,10 +276,15 @@ export function escapeHtmlAttribute(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+let plotlySourceCache: string | undefined;
+
 /** The plotly.js source, made safe to sit inside a <script> element. */
 function plotlySource(): string {
-  const file = require.resolve('plotly.js-dist-min');
-  return fs.readFileSync(file, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
+  if (plotlySourceCache === undefined) {
+    const file = require.resolve('plotly.js-dist-min');
+    plotlySourceCache = fs.readFileSync(file, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
+  }
+  return plotlySourceCache;
 }
 
 /** The HTML that defines window.Plotly (about 4.7 MB). */
@@ -288,7 +316,8 @@ const DRAW_SCRIPT = `(function () {
 export function figureHtml(figure: Figure, id?: string): string {
   if (!figure || !Array.isArray(figure.data)) throw new Error('figureHtml: expected a figure { data: [...], layout? }');
   const divId = id ?? `workbook-plot-${++figureCounter}`;
-  const json = JSON.stringify({ data: figure.data, layout: figure.layout ?? {} });
+  const normalized = normalizeFigure(figure);
+  const json = JSON.stringify({ data: normalized.data, layout: normalized.layout ?? {} });
   const script = DRAW_SCRIPT.replace('%ID%', JSON.stringify(divId));
   return (
     `<div class="workbook-plot" id="${escapeHtmlAttribute(divId)}" data-figure="${escapeHtmlAttribute(json)}"></div>` +

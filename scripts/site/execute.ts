@@ -117,7 +117,9 @@ function describeFailure(e: DriverEvent, totalCells: number): string {
   const stderr = stripAnsi(e.stderr ?? '').trim();
   const lines = [`  (cell ${(e.index ?? 0) + 1} of ${totalCells}, starting: ${firstLine.slice(0, 100)})`];
   if (message) lines.push(`  ${message}`);
-  if (stderr) lines.push(...stderr.split('\n').slice(0, 30).map((l) => `  | ${l}`));
+  // Frames of Node's vm and of tslab itself say nothing about the notebook: keep the cell's own.
+  const useful = stderr.split('\n').filter((l) => !/^\s+at .*(\(node:|node:internal|node:vm|tslab\/dist\/)/.test(l) && !/^\s+at async .*tslab/.test(l));
+  if (stderr) lines.push(...useful.slice(0, 30).map((l) => `  | ${l}`));
   return lines.join('\n');
 }
 

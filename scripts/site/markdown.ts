@@ -96,6 +96,16 @@ function mathBlock(state: StateBlock, startLine: number, endLine: number, silent
   return true;
 }
 
+/** A URL fragment for a heading: lower case words joined by '-'. */
+export function slugify(title: string): string {
+  return title
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
 export function createMarkdown(): Md {
   const md: Md = new MarkdownIt({
     html: true,
@@ -105,6 +115,18 @@ export function createMarkdown(): Md {
   });
   md.inline.ruler.before('escape', 'math_inline', mathInline);
   md.block.ruler.before('fence', 'math_block', mathBlock, { alt: ['paragraph', 'reference', 'blockquote', 'list'] });
+  // Headings get ids (unique within one render environment), so that pages and the index can link to sections.
+  md.renderer.rules.heading_open = (tokens, i, options, env, self) => {
+    const inline = tokens[i + 1];
+    const base = slugify(inline?.children?.map((c) => c.content).join('') ?? '') || 'section';
+    const state = env as { slugs?: Set<string> };
+    const slugs = (state.slugs ??= new Set<string>());
+    let slug = base;
+    for (let n = 2; slugs.has(slug); n++) slug = `${base}-${n}`;
+    slugs.add(slug);
+    tokens[i].attrSet('id', slug);
+    return self.renderToken(tokens, i, options);
+  };
   md.renderer.rules.math_inline = (tokens, i) => renderMath(tokens[i].content, false);
   md.renderer.rules.math_display = (tokens, i) => {
     const html = renderMath(tokens[i].content, true);

@@ -40,6 +40,8 @@ export interface RenderedNotebook {
   body: string;
   figures: number;
   mathBlocks: number;
+  /** Second-level headings, for the index's table of contents. */
+  sections: { id: string; title: string }[];
 }
 
 export function pageName(notebookName: string): string {
@@ -163,6 +165,8 @@ export function renderNotebook(nb: Notebook, name: string): RenderedNotebook {
   let title = '';
   let summary = '';
   let summaryHtml = '';
+  const sections: { id: string; title: string }[] = [];
+  const env: { slugs: Set<string> } = { slugs: new Set(['cell']) };
   let figures = 0;
   const language = nb.metadata.language_info?.name ?? nb.metadata.kernelspec?.language ?? 'typescript';
   nb.cells.forEach((cell, i) => {
@@ -171,14 +175,15 @@ export function renderNotebook(nb: Notebook, name: string): RenderedNotebook {
     if (cell.cell_type === 'markdown') {
       let html: string;
       try {
-        html = md.render(resolveAttachments(source, cell));
+        html = md.render(resolveAttachments(source, cell), env);
       } catch (e) {
         throw new Error(`${name}: cell ${i + 1} (markdown): ${e instanceof Error ? e.message : String(e)}`);
       }
       if (!title) {
         const h = /<h[12][^>]*>([\s\S]*?)<\/h[12]>/.exec(html);
-        if (h) title = plainText(h[1]);
+        if (h) title = plainText(h[1].replace(/<span class="katex-mathml">[\s\S]*?<\/span>/g, ''));
       }
+      for (const m of html.matchAll(/<h2 id="([^"]+)">([\s\S]*?)<\/h2>/g)) sections.push({ id: m[1], title: m[2] });
       if (!summary) {
         summary = firstParagraph(source);
         summaryHtml = firstParagraphHtml(source);
@@ -201,5 +206,5 @@ export function renderNotebook(nb: Notebook, name: string): RenderedNotebook {
   });
   const body = parts.join('\n');
   const mathBlocks = (body.match(/<span class="katex">/g) ?? []).length;
-  return { name, page: pageName(name), title: title || name.replace(/\.ipynb$/, ''), summary, summaryHtml, body, figures, mathBlocks };
+  return { name, page: pageName(name), title: title || name.replace(/\.ipynb$/, ''), summary, summaryHtml, body, figures, mathBlocks, sections };
 }

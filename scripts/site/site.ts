@@ -81,7 +81,9 @@ pre.output.error { background: #fdecea; color: var(--err); }
 .math-display { overflow-x: auto; overflow-y: hidden; }
 .parts { list-style: none; padding: 0; counter-reset: part; }
 .parts li { margin: 1rem 0; padding: .6rem .9rem; border: 1px solid var(--line); border-radius: 8px; }
-.parts li a { font-weight: 600; font-size: 1.1rem; }
+.parts li a.part { font-weight: 600; font-size: 1.1rem; }
+.parts ul.sections { margin: .3rem 0 0; padding-left: 1.2rem; font-size: .9rem; columns: 2; }
+.parts ul.sections li { margin: 0; padding: 0; border: 0; }
 .parts li p { margin: .3rem 0 0; color: var(--muted); }
 nav.pager { display: flex; justify-content: space-between; max-width: 60rem; margin: 0 auto; padding: 1rem 1.2rem; border-top: 1px solid var(--line); }
 footer { color: var(--muted); font-size: .8rem; text-align: center; padding: 1rem; }
@@ -166,7 +168,10 @@ export function writeSite(dir: string, notebooks: SiteNotebook[], info: SiteInfo
     fs.writeFileSync(path.join(dir, r.page), html);
   });
   const items = pages
-    .map((r, i) => `<li><span class="num">Part ${i + 1}</span> · <a href="${r.page}">${escapeHtml(r.title)}</a>${r.summaryHtml ? `<p>${r.summaryHtml}</p>` : ''}</li>`)
+    .map((r, i) => {
+      const toc = r.sections.length ? `<ul class="sections">${r.sections.map((x) => `<li><a href="${r.page}#${x.id}">${x.title}</a></li>`).join('')}</ul>` : '';
+      return `<li><span class="num">Part ${i + 1}</span> · <a class="part" href="${r.page}">${escapeHtml(r.title)}</a>${r.summaryHtml ? `<p>${r.summaryHtml}</p>` : ''}${toc}</li>`;
+    })
     .join('\n');
   const index = `<h1>${escapeHtml(info.title)}</h1>\n<p>${escapeHtml(info.description)}</p>\n<ol class="parts">\n${items}\n</ol>`;
   fs.writeFileSync(path.join(dir, 'index.html'), page({ title: info.title, body: index, pages, info, figures: false }));

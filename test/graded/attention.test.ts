@@ -11,6 +11,7 @@ import {
   averagingQuery,
   copyingQuery,
   copyingSweep,
+  normalCdf,
   orthonormalSetup,
   orthonormalVectors,
   sampleKeys,
@@ -49,13 +50,13 @@ describe('part: single-head attention', () => {
     assert.ok(Math.abs(r.weights[0] + r.weights[1] - 1) < 1e-12);
   });
 
-  it('[1 pts] mismatched keys, values and query give errors that say what was expected', () => {
+  it('[0 pts] mismatched keys, values and query give errors that say what was expected (provided code)', () => {
     assert.throws(() => singleHeadAttention([1, 0], [[1, 0]], [[1], [2]]), /1 keys but 2 values/);
     assert.throws(() => singleHeadAttention([1, 0], [[1, 0, 0]], [[1]]), /key 0 has dimension 3, expected the query's dimension 2/);
     assert.throws(() => singleHeadAttention([1], [], []), /at least one key/);
   });
 
-  it('[1 pts] generated orthonormal bases are orthonormal and reproducible from the seed', () => {
+  it('[0 pts] generated orthonormal bases are orthonormal and reproducible from the seed (provided code)', () => {
     const a = orthonormalVectors(5, 7, new Rng(3));
     const b = orthonormalVectors(5, 7, new Rng(3));
     assert.deepEqual(a, b);
@@ -93,7 +94,7 @@ describe('part: single-head attention', () => {
     assert.throws(() => averagingQuery(setup.keys, 0, 6, 1), /b=6 is not a key index in \[0, 5\]/);
   });
 
-  it('[1 pts] sampled keys follow N(mu, alpha I + s mu mu^T) (Monte Carlo, 4000 draws, seed 2)', () => {
+  it('[0 pts] sampled keys follow N(mu, alpha I + s mu mu^T) (Monte Carlo, 4000 draws, seed 2) (provided code)', () => {
     const means = orthonormalVectors(2, 4, new Rng(1));
     const rng = new Rng(2);
     const alpha = 0.01;
@@ -176,6 +177,8 @@ describe('part: multi-head attention', () => {
     assert.ok(nearHalf > 0.85, `only ${nearHalf} of the samples are within 0.05 of an even mix`);
     // The exception: when gamma < 0, head 1 no longer prefers k_a and spreads over the other keys, so c loses v_a.
     // P(gamma < 0) for gamma ~ N(1, 1/2) is Phi(-sqrt 2) = erfc(1)/2 = 0.0786; tolerance 0.025 (4 standard errors).
+    assert.ok(Math.abs(normalCdf(-Math.SQRT2) - 0.0786496) < 1e-6, 'normalCdf(-sqrt 2) = erfc(1)/2');
+    assert.ok(Math.abs(normalCdf(0) - 0.5) < 1e-9 && Math.abs(normalCdf(1.959964) - 0.975) < 1e-6, 'normalCdf(0), normalCdf(1.96)');
     const lost = fraction(two.shares, (s) => s < 0.1);
     assert.ok(Math.abs(lost - 0.0786) < 0.025, `fraction where head 1 misses k_a: ${lost}`);
     const one = varianceExperiment({ heads: 1, samples: 2000, seed: 7, beta: 30 });
@@ -203,7 +206,7 @@ describe('part: permutation equivariance', () => {
     tf.dispose([I, Z, wrong]);
   });
 
-  it('[1 pts] permutation matrices move rows as stated, and bad permutations are rejected', () => {
+  it('[0 pts] permutation matrices move rows as stated, and bad permutations are rejected (provided code)', () => {
     const X = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
     const P = permutationMatrix([2, 0, 1]);
     assert.deepEqual(P.matMul(X).arraySync(), [[5, 6], [1, 2], [3, 4]]);

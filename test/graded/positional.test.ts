@@ -175,7 +175,7 @@ describe('part: RoPE', () => {
     tf.dispose([qs, ks]);
   });
 
-  it('[1 pts] wrong shapes, odd head_dim and bad options give errors saying what was expected', () => {
+  it('[0 pts] wrong shapes, odd head_dim and bad options give errors saying what was expected (provided code)', () => {
     const odd = tf.zeros([1, 2, 3, 5]) as tf.Tensor4D;
     const rank3 = tf.zeros([2, 3, 4]);
     assert.throws(() => applyRope(odd), /head_dim must be a positive even number.*got 5/);
