@@ -151,9 +151,9 @@ export function release(root: string, out: string): ReleaseReport {
       config.compilerOptions = { ...config.compilerOptions, noUnusedLocals: false, noUnusedParameters: false };
       fs.writeFileSync(to, JSON.stringify(config, null, 2) + '\n');
     } else if (file === 'package.json') {
-      const pkg = JSON.parse(fs.readFileSync(from, 'utf8')) as { name?: string; scripts?: Record<string, string> };
+      // Only the release script goes: the name and dependencies stay, so package-lock.json still matches (npm ci).
+      const pkg = JSON.parse(fs.readFileSync(from, 'utf8')) as { scripts?: Record<string, string> };
       if (pkg.scripts) delete pkg.scripts.release;
-      if (pkg.name) pkg.name = `${pkg.name}-student`;
       fs.writeFileSync(to, JSON.stringify(pkg, null, 2) + '\n');
     } else {
       fs.copyFileSync(from, to);

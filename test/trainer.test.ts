@@ -7,6 +7,7 @@ import { initBackend } from '../lib/backend';
 import { Batch, BatchSource, MINGPT_TRAINER_DEFAULTS, TrainableModel, Trainer, TrainerConfig, TrainingDivergedError } from '../lib/mingpt/trainer';
 import { readTrainingState, restoreTrainingState, saveTrainingState } from '../lib/mingpt/run_state';
 import { Rng } from '../lib/util/random';
+import { GPT } from '../lib/mingpt/model';
 
 /**
  * A bigram model small enough to train in milliseconds: logits = E[x] + b, with dropout on E[x] so that the
@@ -180,6 +181,23 @@ describe('Trainer', () => {
     const model = new Bigram(6, 1);
     assert.throws(() => new Trainer(model, new CountingData(10, 6, 8), config({ batchSize: 0 })), /batchSize must be a positive integer, got 0/);
     assert.throws(() => new Trainer(model, new CountingData(0, 6, 8), config()), /training dataset is empty/);
+    model.dispose();
+  });
+
+  it('with the GPT: decays exactly the Linear weights, and leaks nothing over 100 steps', async () => {
+    const model = new GPT({ vocabSize: 6, blockSize: 8, nLayer: 2, nHead: 2, nEmbd: 8, dropout: 0.1, variant: 'vanilla' }, 1);
+    const t = new Trainer(model, new CountingData(8, 6, 8), config({ maxEpochs: 50 }));
+    const linear = [0, 1].flatMap((l) => ['attn.qkv', 'attn.proj', 'mlp.0', 'mlp.2'].map((m) => `blocks.${l}.${m}.weight`));
+    assert.deepEqual(t.decayParamNames().sort(), [...linear, 'head.weight'].sort());
+    for (const name of model.params.keys()) {
+      if (/^(pos_emb|tok_emb\.weight)$|\.ln\d?_?f?\.|ln_f|\.bias$/.test(name)) assert.ok(!t.decayParamNames().includes(name), name);
+    }
+    await t.train({ stopAfterStep: 1 });
+    const after1 = tf.memory().numTensors;
+    const r = await t.train({ stopAfterStep: 100 });
+    assert.equal(tf.memory().numTensors, after1);
+    assert.ok(r.curve[99].loss < r.curve[0].loss);
+    t.dispose();
     model.dispose();
   });
 });

@@ -7,21 +7,33 @@
  * 2. `BatchMatMul` / `_FusedMatMul` with `transposeA` or `transposeB` run 15-30x slower on wasm than an
  *    explicit transpose followed by a plain matMul, and the default matMul gradient uses those flags. We wrap
  *    both kernels: a transposed operand is transposed explicitly first, then the original kernel runs untransposed.
+ * 3. Transpose and batched BatchMatMul are replaced by the faster kernels of `wasm_kernels.ts` (measured in
+ *    bench/; `setFastWasmKernels(false)` restores the originals, for tests that compare the two).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { batchedMatMulBySlices, transposeFast } from './wasm_kernels';
 
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
 let installed = false;
+let fastKernels = true;
+
+/** Switches the kernels of `wasm_kernels.ts` on or off (on by default); returns the previous setting. */
+export function setFastWasmKernels(on: boolean): boolean {
+  const before = fastKernels;
+  fastKernels = on;
+  return before;
+}
 
 /** Registers the fixes; safe to call more than once. */
 export function installWasmFixes(): void {
   if (installed) return;
   installed = true;
   tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
+  wrapTranspose();
   for (const name of ['BatchMatMul', '_FusedMatMul']) wrapTransposedMatMul(name);
 }
 
@@ -58,10 +70,25 @@ function unsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorI
   return out;
 }
 
+/** Transpose through `transposeFast` for the dtypes it handles. */
+function wrapTranspose(): void {
+  const original = tf.getKernel('Transpose', 'wasm');
+  if (!original) return;
+  const inner = original.kernelFunc;
+  const kernelFunc = ((args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
+    const { x } = args.inputs;
+    const perm = args.attrs.perm as number[];
+    if (!fastKernels || !(x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool')) return inner(args as Parameters<KernelFunc>[0]);
+    return transposeFast(args.backend, x, perm);
+  }) as KernelFunc;
+  tf.unregisterKernel('Transpose', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+}
+
 /** Replaces a registered matMul kernel by one that never passes a transpose flag to the slow path. */
 function wrapTransposedMatMul(kernelName: string): void {
   const original = tf.getKernel(kernelName, 'wasm');
-  const transpose = tf.getKernel('Transpose', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm'); // the fast one: wrapTranspose ran first
   if (!original || !transpose) return;
   const inner = original.kernelFunc;
   const transposeLast2 = (x: TensorInfo, backend: BackendWasm): TensorInfo => {
@@ -72,12 +99,17 @@ function wrapTransposedMatMul(kernelName: string): void {
   };
   const kernelFunc = ((args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap }) => {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return inner(args as Parameters<KernelFunc>[0]);
+    const plain = kernelName === 'BatchMatMul';
+    if (!transposeA && !transposeB) {
+      const sliced = plain && fastKernels ? batchedMatMulBySlices(args.backend, args.inputs.a, args.inputs.b) : undefined;
+      return sliced ?? inner(args as Parameters<KernelFunc>[0]);
+    }
     const temps: TensorInfo[] = [];
     const inputs = { ...args.inputs };
     if (transposeA) temps.push((inputs.a = transposeLast2(inputs.a, args.backend)));
     if (transposeB) temps.push((inputs.b = transposeLast2(inputs.b, args.backend)));
-    const out = inner({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as Parameters<KernelFunc>[0]);
+    const sliced = plain && fastKernels ? batchedMatMulBySlices(args.backend, inputs.a, inputs.b) : undefined;
+    const out = sliced ?? inner({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as Parameters<KernelFunc>[0]);
     for (const t of temps) args.backend.disposeData(t.dataId);
     return out;
   }) as KernelFunc;

@@ -165,6 +165,11 @@ export class Trainer {
     return this.step;
   }
 
+  /** The parameters that get weight decay. */
+  decayParamNames(): string[] {
+    return this.optimizer.decayNames();
+  }
+
   /** The loss curve so far (one point per step). */
   lossCurve(): readonly CurvePoint[] {
     return this.curve;

@@ -305,7 +305,7 @@ const DRAW_SCRIPT = `(function () {
     return true;
   }
   function missing() {
-    if (el && !window.Plotly) el.textContent = 'Plotly is not loaded in this page: run showPlotlyLibrary() from ./lib/viz in a cell, then re-run this one.';
+    if (el && !window.Plotly) el.textContent = 'Plotly is not loaded in this page: run showPlotlyLibrary() (from ./lib/viz/index) in a cell, then re-run this one.';
   }
   if (draw()) return;
   if (document.readyState === 'complete') missing();

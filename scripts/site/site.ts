@@ -120,9 +120,15 @@ interface PageParts {
   pager?: string;
 }
 
+/** The title up to its first colon or dash ("1. Single-head attention: copying..." -> "1. Single-head attention"). */
+export function shortTitle(title: string): string {
+  const cut = title.split(/:\s| — | – /)[0];
+  return cut.length >= 3 ? cut : title;
+}
+
 function page(p: PageParts): string {
   const nav = p.pages
-    .map((r) => `<a href="${r.page}"${r.page === p.current ? ' aria-current="page"' : ''}>${escapeHtml(r.title)}</a>`)
+    .map((r) => `<a href="${r.page}"${r.page === p.current ? ' aria-current="page"' : ''} title="${escapeHtml(r.title)}">${escapeHtml(shortTitle(r.title))}</a>`)
     .join('');
   const scripts = p.figures ? '<script src="assets/plotly.min.js"></script>\n<script src="assets/workbook.js"></script>\n' : '';
   return `<!doctype html>
@@ -170,7 +176,7 @@ export function writeSite(dir: string, notebooks: SiteNotebook[], info: SiteInfo
   const items = pages
     .map((r, i) => {
       const toc = r.sections.length ? `<ul class="sections">${r.sections.map((x) => `<li><a href="${r.page}#${x.id}">${x.title}</a></li>`).join('')}</ul>` : '';
-      return `<li><span class="num">Part ${i + 1}</span> · <a class="part" href="${r.page}">${escapeHtml(r.title)}</a>${r.summaryHtml ? `<p>${r.summaryHtml}</p>` : ''}${toc}</li>`;
+      return `<li>${/^\d/.test(r.title) ? '' : `<span class="num">Part ${i + 1}</span> · `}<a class="part" href="${r.page}">${escapeHtml(r.title)}</a>${r.summaryHtml ? `<p>${r.summaryHtml}</p>` : ''}${toc}</li>`;
     })
     .join('\n');
   const index = `<h1>${escapeHtml(info.title)}</h1>\n<p>${escapeHtml(info.description)}</p>\n<ol class="parts">\n${items}\n</ol>`;
