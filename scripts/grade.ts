@@ -142,6 +142,7 @@ function runFile(dir: string, file: string, timeoutS: number): FileRun {
 
   const passed = new Set((report.passes ?? []).map((t) => t.fullTitle));
   const failures = new Map((report.failures ?? []).map((t) => [t.fullTitle, t]));
+  const skipped = new Set((report.pending ?? []).map((t) => t.fullTitle));
   // A failing hook ("before all") keeps its tests from running: their failure is the hook's.
   const hookFailures = (report.failures ?? []).filter((t) => /"(before|after) (all|each)" hook/.test(t.title));
   const tests: GradedTest[] = [];
@@ -154,7 +155,7 @@ function runFile(dir: string, file: string, timeoutS: number): FileRun {
     seen.add(`${part}\u0000${t.title}`);
     const ok = passed.has(t.fullTitle);
     const err = failures.get(t.fullTitle)?.err;
-    tests.push({ file: rel, title: `${part}\u0000${t.title}`, points: pointsOf(t.title), passed: ok, error: ok ? undefined : firstLines(err?.message) || 'failed' });
+    tests.push({ file: rel, title: `${part}\u0000${t.title}`, points: pointsOf(t.title), passed: ok, error: ok ? undefined : skipped.has(t.fullTitle) ? 'skipped (pending): no points' : firstLines(err?.message) || 'failed' });
   }
   for (const d of declared) {
     if (seen.has(`${d.part}\u0000${d.title}`)) continue;

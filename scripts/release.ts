@@ -4,8 +4,8 @@
  *   npx tsx scripts/release.ts [--out dist/student] [--no-check]
  *
  * Every solution region (see scripts/release/solutions.ts) in `lib/` TypeScript and in notebook cells becomes a stub
- * that throws "not implemented: <part>"; notebooks lose any outputs; the instructor-only files (CI, benchmarks, this
- * release tooling and its test) are left out; tsconfig.json relaxes `noUnusedLocals` (imports used only by removed
+ * that throws "not implemented: <part>"; notebooks lose any outputs; the instructor-only files (CI, this release
+ * tooling and its test) are left out; tsconfig.json relaxes `noUnusedLocals` (imports used only by removed
  * code must not break the build). ASSIGNMENT.md lists the parts and where they are. The graded tests stay: students
  * run `npm run grade` themselves.
  *
@@ -25,7 +25,6 @@ const ROOT = path.resolve(__dirname, '..');
 export const INSTRUCTOR_ONLY: readonly RegExp[] = [
   /^\.ci\//,
   /^\.github\//,
-  /^bench\//,
   /^scripts\/release\.ts$/,
   /^scripts\/release\//,
   /^test\/release[^/]*\.test\.ts$/,

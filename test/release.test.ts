@@ -53,7 +53,10 @@ describe('graded test discovery', () => {
   });
 });
 
-/** A two-part workbook: `squares` (3 points, one nested describe) and `cubes` (2 points, its module fails to load when stubbed). */
+/**
+ * A small workbook: `squares` (3 points, one nested describe), `cubes` (2 points, its module fails to load when
+ * stubbed) and `extras` (1 point with no solution behind it, 2 points in a skipped test).
+ */
 function writeWorkbook(root: string): void {
   const files: Record<string, string> = {
     'package.json': JSON.stringify({ name: 'mini', private: true, scripts: { test: 'mocha', release: 'tsx scripts/release.ts' } }, null, 2),
@@ -88,6 +91,7 @@ function writeWorkbook(root: string): void {
       '',
     ].join('\n'),
     'test/graded/cubes.test.ts': ["import * as assert from 'node:assert/strict';", "import { CUBES, cube } from '../../lib/cubes';", "describe('part: cubes', () => {", "  it('[1 pts] cube of 2', () => assert.equal(cube(2), 8));", "  it('[1 pts] table', () => assert.deepEqual(CUBES, [1, 8, 27]));", '});', ''].join('\n'),
+    'test/graded/skips.test.ts': ["describe('part: extras', () => {", "  it('[1 pts] runs', () => undefined);", "  it.skip('[2 pts] needs the corpus', () => undefined);", '});', ''].join('\n'),
     'notebooks/01-mini.ipynb': JSON.stringify({
       cells: [
         { cell_type: 'markdown', id: 'a', metadata: {}, source: ['# Mini\n', '<!-- BEGIN SOLUTION squares -->\n', 'The answer is $x^2$.\n', '<!-- END SOLUTION -->'] },
@@ -155,23 +159,24 @@ describe('student release and grading of a workbook', function () {
     assert.match(problems, /tsc --noEmit fails[\s\S]*lib\/util\.ts\(5,14\)/);
   });
 
-  it('the reference earns every point', () => {
+  it('the reference earns every point that runs; a skipped test earns none', () => {
     const r = grade(reference, 120);
-    assert.deepEqual(r.parts.map((p) => [p.name, p.earned, p.possible]), [['cubes', 2, 2], ['squares', 3, 3]]);
-    assert.equal(r.earned, 5);
+    assert.deepEqual(r.parts.map((p) => [p.name, p.earned, p.possible]), [['cubes', 2, 2], ['extras', 1, 3], ['squares', 3, 3]]);
+    assert.equal(r.earned, 6);
+    assert.equal(r.parts[1].tests.find((t) => !t.passed)?.error, 'skipped (pending): no points');
     assert.deepEqual(r.problems, []);
     assert.equal(fs.existsSync(path.join(reference, 'node_modules')), false);
   });
 
-  it('the untouched release earns nothing, and a file that cannot load still reports its parts', () => {
+  it('the untouched release earns nothing from stubbed parts, and a file that cannot load still reports its parts', () => {
     const r = grade(student, 120);
-    assert.deepEqual(r.parts.map((p) => [p.name, p.earned, p.possible]), [['cubes', 0, 2], ['squares', 0, 3]]);
-    const squares = r.parts[1].tests;
+    assert.deepEqual(r.parts.map((p) => [p.name, p.earned, p.possible]), [['cubes', 0, 2], ['extras', 1, 3], ['squares', 0, 3]]);
+    const squares = r.parts[2].tests;
     assert.deepEqual(squares.map((t) => t.error), ['not implemented: squares', 'The input did not match the regular expression /must be finite/. Input: | \'Error: not implemented: squares\'']);
     assert.equal(r.problems.length, 1);
     assert.match(r.problems[0], /^test\/graded\/cubes\.test\.ts: did not run \(.*not implemented: cubes/);
     const table = formatReport(r);
     assert.match(table, /^squares +0 +3$/m);
-    assert.match(table, /^total +0 +5$/m);
+    assert.match(table, /^total +1 +8$/m);
   });
 });

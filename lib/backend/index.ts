@@ -10,8 +10,10 @@
  * either impossible (no gradient for embedding lookups) or very slow (transposed matMuls).
  */
 import * as tf from '@tensorflow/tfjs';
+import * as os from 'os';
 import * as path from 'path';
 import { installWasmFixes } from './wasm_fixes';
+import { withThreadedWasmPatches } from './wasm_threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -44,14 +46,37 @@ async function tryTensorflow(): Promise<string | undefined> {
   return (await tf.setBackend('tensorflow')) ? undefined : 'tfjs-node loaded but setBackend failed';
 }
 
+/**
+ * XNNPACK threads for the wasm backend: $WASM_THREADS, else the number of cores, at most 4. With more than
+ * one, the threaded build is started through the patches of `wasm_threads.ts`.
+ */
+export function wasmThreadsWanted(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.WASM_THREADS;
+  if (raw === undefined || raw.trim() === '') return Math.max(1, Math.min(4, os.cpus().length));
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`WASM_THREADS="${raw}" must be an integer from 1 to 8`);
+  return n;
+}
+
+let wasmThreads = 1;
+
+/** Threads the wasm backend runs XNNPACK with (1 until it is started). */
+export function wasmThreadCount(): number {
+  return wasmThreads;
+}
+
 async function tryWasm(): Promise<string | undefined> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDir());
-    // The threaded build starts its workers from a blob URL, which Node cannot do: use one thread.
-    wasm.setThreadsCount(1);
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-    if (!(await tf.setBackend('wasm'))) return 'setBackend("wasm") returned false';
+    const threads = wasmThreadsWanted();
+    wasm.setThreadsCount(threads);
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', threads > 1);
+    const started = threads > 1
+      ? await withThreadedWasmPatches(path.dirname(wasmDir()), () => tf.setBackend('wasm'))
+      : await tf.setBackend('wasm');
+    if (!started) return 'setBackend("wasm") returned false';
+    wasmThreads = wasm.getThreadsCount();
     installWasmFixes();
     return undefined;
   } catch (e) {
@@ -103,5 +128,6 @@ export function activeBackend(): BackendInfo | undefined {
 
 /** One line for the first output of every notebook. */
 export function describeBackend(info: BackendInfo): string {
-  return `tfjs ${info.tfjsVersion} on backend "${info.name}" (${info.reason})`;
+  const threads = info.name === 'wasm' && wasmThreads > 1 ? `, ${wasmThreads} threads` : '';
+  return `tfjs ${info.tfjsVersion} on backend "${info.name}"${threads} (${info.reason})`;
 }

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { batchedMatMulBySlices, transposeFast } from './wasm_kernels';
+import { batchedMatMulBySlices, simplify, transposeFast } from './wasm_kernels';
 
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
@@ -78,8 +78,16 @@ function wrapTranspose(): void {
   const kernelFunc = ((args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
     const { x } = args.inputs;
     const perm = args.attrs.perm as number[];
-    if (!fastKernels || !(x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool')) return inner(args as Parameters<KernelFunc>[0]);
-    return transposeFast(args.backend, x, perm);
+    if (!fastKernels) return inner(args as Parameters<KernelFunc>[0]);
+    // wasm's own kernel is fast up to rank 4 and slow beyond: merge axes first, and go to JavaScript only
+    // for what stays above rank 4.
+    const simple = simplify(x.shape, perm);
+    const jsTypes = x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
+    if (simple.shape.length > 4 && jsTypes) return transposeFast(args.backend, x, perm);
+    if (simple.shape.length === x.shape.length) return inner(args as Parameters<KernelFunc>[0]);
+    const out = inner({ ...args, inputs: { x: { ...x, shape: simple.shape } }, attrs: { ...args.attrs, perm: simple.order } } as Parameters<KernelFunc>[0]) as TensorInfo;
+    out.shape = perm.map((p) => x.shape[p]);
+    return out;
   }) as KernelFunc;
   tf.unregisterKernel('Transpose', 'wasm');
   tf.registerKernel({ ...original, kernelFunc });

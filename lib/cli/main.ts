@@ -86,6 +86,7 @@ interface TrainingJob {
   fingerprint: RunFingerprint;
   /** Metadata stored in the final checkpoint (read back by evaluate to name the table row). */
   checkpointMeta: Record<string, string>;
+  row?: TableRow;
   files: Record<string, string>;
 }
 
@@ -163,7 +164,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
   if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
   const record: RunRecord = {
-    format: 'mingpt-run/1', verb: args.verb, variant: args.variant, corpus: job.corpus, scale: job.preset.name,
+    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: args.variant, corpus: job.corpus, scale: job.preset.name,
     seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
     wallSeconds: result.seconds, model: job.model.config, trainer: job.trainer, completed: true, steps: result.steps,
     tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
@@ -229,11 +230,13 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
     model = new GPT(presetModelConfig(preset, vocab.size, args.variant), args.seed);
   }
   const corpus = data.label(args.finetuneCorpus);
+  const checkpointMeta = { stage: 'finetune', pretrained: String(fromPretrained), scale: preset.name, corpus, seed: String(args.seed) };
   try {
     return await train({
       label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus,
       fingerprint: fingerprintOf(args, preset, model.config, trainer, dataset.length),
-      checkpointMeta: { stage: 'finetune', pretrained: String(fromPretrained), scale: preset.name, corpus, seed: String(args.seed) },
+      checkpointMeta,
+      row: tableRow(checkpointMeta, model.config.variant),
       files: {
         ...(args.finetuneCorpus ? { finetuneCorpus: args.finetuneCorpus } : {}),
         ...(args.readingParams ? { readingParams: args.readingParams } : {}),

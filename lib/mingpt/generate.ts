@@ -128,26 +128,44 @@ function sharedPrefixCache(model: GPT, seqs: number[][], limit: number): KVCache
   return cache;
 }
 
+/** The cache of the given batch rows only (finished rows dropped), disposing the old one. */
+function keepRows(cache: KVCache, rows: number[]): KVCache {
+  const index = tf.tensor1d(rows, 'int32');
+  const pick = (t: tf.Tensor4D) => tf.gather(t, index) as tf.Tensor4D;
+  const kept = { keys: cache.keys.map(pick), values: cache.values.map(pick), length: cache.length };
+  index.dispose();
+  disposeCache(cache);
+  return kept;
+}
+
 function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: number | undefined): void {
   const { blockSize } = model.config;
-  const B = seqs.length;
   const promptLen = seqs.map((s) => s.length);
   const target = promptLen.map((n) => n + steps);
   const stopped = seqs.map(() => steps === 0);
   const minLen = Math.min(...promptLen);
+  // rows[i] = the sequence that batch row i (of the ids fed and of the cache) belongs to.
+  let rows = seqs.map((_, r) => r);
   let cache: KVCache | undefined;
   try {
     cache = sharedPrefixCache(model, seqs, Math.min(minLen - 1, blockSize - 1));
     // At step t we know ids 0..t of every row and want the logits at position t.
     for (let t = minLen - 1; !stopped.every(Boolean); t++) {
+      // Once a quarter of the rows are done, drop them: each step then costs only the rows still writing.
+      const live = rows.filter((r) => !stopped[r]);
+      if (live.length <= 0.75 * rows.length) {
+        if (cache) cache = keepRows(cache, rows.flatMap((r, i) => (stopped[r] ? [] : [i])));
+        rows = live;
+      }
+      const B = rows.length;
       let logits: tf.Tensor2D;
       if (t + 1 <= blockSize) {
         const from = cache ? cache.length : 0; // the positions not in the cache yet: several at first, then one
         const T = t - from + 1;
         const ids = new Int32Array(B * T);
         // A row that already finished is fed 0: its outputs are ignored and never reach other rows.
-        seqs.forEach((s, r) => {
-          for (let j = 0; j < T; j++) ids[r * T + j] = s[from + j] ?? 0;
+        rows.forEach((r, i) => {
+          for (let j = 0; j < T; j++) ids[i * T + j] = seqs[r][from + j] ?? 0;
         });
         const idx = tf.tensor2d(ids, [B, T], 'int32');
         const result = model.forwardWithCache(idx, cache);
@@ -159,15 +177,16 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
         // The window slides: every position moves, so the cache is stale; recompute the last blockSize ids.
         disposeCache(cache);
         cache = undefined;
-        const pad = seqs.map((s) => (s.length > t ? s : [...s, ...new Array<number>(t + 1 - s.length).fill(0)]));
+        const pad = rows.map((r) => (seqs[r].length > t ? seqs[r] : [...seqs[r], ...new Array<number>(t + 1 - seqs[r].length).fill(0)]));
         logits = windowLogits(model, pad, t + 1 - blockSize, t);
       }
       const next = argmaxRows(logits);
-      seqs.forEach((seq, r) => {
+      rows.forEach((r, i) => {
         // Row r takes a prediction when position t + 1 is past its prompt and it is not done.
+        const seq = seqs[r];
         if (stopped[r] || seq.length !== t + 1) return;
-        seq.push(next[r]);
-        if (seq.length >= target[r] || next[r] === stopAt) stopped[r] = true;
+        seq.push(next[i]);
+        if (seq.length >= target[r] || next[i] === stopAt) stopped[r] = true;
       });
     }
   } finally {

@@ -51,8 +51,9 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
   },
   smoke: {
     name: 'smoke',
-    description: 'a 2-layer 64-wide model with a 64-character window, a few epochs: one to three minutes',
-    model: { blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0.1 },
+    // A 72-character window: the longest real question + answer (70 with its two MASKs) still fits.
+    description: 'a 2-layer 64-wide model with a 72-character window, a few epochs: one to three minutes',
+    model: { blockSize: 72, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0.1 },
     pretrain: { epochs: 10, batchSize: 32, learningRate: 6e-3 },
     finetune: { epochsFromScratch: 60, epochsFromPretrained: 40, batchSize: 16, learningRate: 6e-3 },
     warmupTokens: 512 * 4,

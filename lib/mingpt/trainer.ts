@@ -2,7 +2,10 @@
  * minGPT's training loop (Karpathy's trainer.py, as used by the course), for any model that can say its
  * parameters and compute a loss:
  *
- * - AdamW, betas (0.9, 0.95), weight decay on the parameters the model names (minGPT: Linear weights only);
+ * - AdamW, betas (0.9, 0.95), weight decay on the parameters the model names: the Linear weights, as in
+ *   minGPT's configure_optimizers. (The course's trainer.py used an older, name-based rule, no decay for
+ *   names containing "bias" or "LayerNorm.weight"; with the course model's ln1/ln2/ln_f names that also
+ *   decays the embeddings and the LayerNorm gains. We follow minGPT here.)
  * - gradients clipped to a global norm of 1.0;
  * - the learning rate warmed up and cosine-decayed by tokens seen (schedule.ts);
  * - the examples shuffled every epoch, the last partial batch kept.

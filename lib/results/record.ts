@@ -17,7 +17,7 @@ export type Verb = 'pretrain' | 'finetune' | 'evaluate' | 'london';
 export interface RunRecord {
   format: 'mingpt-run/1';
   verb: Verb;
-  /** Set on `evaluate` and `london` records whose model is one of the table's rows. */
+  /** Set when the run belongs to one of the table's rows: the finetuning and the evaluation of its model, or london. */
   row?: TableRow;
   variant?: Variant;
   corpus: 'real' | 'synthetic' | 'files';
@@ -40,7 +40,7 @@ export interface RunRecord {
   accuracy?: number;
   correct?: number;
   total?: number;
-  /** Paths the run read and wrote. */
+  /** Paths the run read and wrote, absolute (so runs can be joined: an evaluate's readingParams is a finetune's writingParams). */
   files: Record<string, string>;
   /** Free-form facts worth keeping (e.g. the synthetic world's options). */
   notes?: Record<string, string | number | boolean>;
@@ -61,11 +61,12 @@ export function writeRunRecord(dir: string, record: RunRecord): string {
   const parts = [stamp, record.verb, record.variant, record.scale, `seed${record.seed}`].filter((p) => p !== undefined);
   let file = path.join(dir, parts.join('-') + '.json');
   for (let k = 2; fs.existsSync(file); k++) file = path.join(dir, `${parts.join('-')}-${k}.json`);
-  writeFileAtomic(file, JSON.stringify(record, null, 1) + '\n');
+  const files = Object.fromEntries(Object.entries(record.files).map(([k, v]) => [k, path.resolve(v)]));
+  writeFileAtomic(file, JSON.stringify({ ...record, files }, null, 1) + '\n');
   return file;
 }
 
-/** Every record in `dir` (oldest first); files that are not records are skipped. */
+/** Every record in `dir`, oldest first (by startedAt); files that are not records are skipped. */
 export function readRunRecords(dir: string): RunRecord[] {
   if (!fs.existsSync(dir)) return [];
   const out: RunRecord[] = [];
@@ -77,12 +78,15 @@ export function readRunRecords(dir: string): RunRecord[] {
       // not a record (or a half-written file of another tool): skip
     }
   }
-  return out;
+  return out.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
 }
 
-/** The latest record of each table row, e.g. for the results table of a notebook. */
+/** The latest scored record (evaluate or london) of each table row, e.g. for the results table of a notebook. */
 export function latestRows(records: readonly RunRecord[]): Partial<Record<TableRow, RunRecord>> {
   const out: Partial<Record<TableRow, RunRecord>> = {};
-  for (const r of records) if (r.row && (!out[r.row] || out[r.row]!.startedAt <= r.startedAt)) out[r.row] = r;
+  for (const r of records) {
+    if (!r.row || r.accuracy === undefined) continue;
+    if (!out[r.row] || out[r.row]!.startedAt <= r.startedAt) out[r.row] = r;
+  }
   return out;
 }

@@ -1,0 +1,204 @@
+/**
+ * The unit's results table, built from run records (record.ts) and nothing else: for each row (London,
+ * vanilla without pretraining, vanilla with pretraining, RoPE with pretraining) the latest evaluation on a
+ * corpus, joined to the training runs that made its model, so that each accuracy comes with its scale, the
+ * tokens its training saw and the wall time it took. The course's reported numbers are the one thing typed in.
+ *
+ * Runs are joined by file: an evaluation read the model a finetuning run wrote (`readingParams` =
+ * `writingParams`), and that finetuning read the model a pretraining run wrote. When several runs wrote the
+ * same file, the latest one that started before the reader is the one it read.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { RunRecord, TableRow, readRunRecords } from './record';
+
+export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
+
+export const ROW_LABELS: Readonly<Record<TableRow, string>> = {
+  london: 'Baseline ("London")',
+  'vanilla-nopretrain': 'Vanilla (no pretraining)',
+  'vanilla-pretrain': 'Vanilla (pretraining)',
+  'rope-pretrain': 'RoPE (pretraining)',
+};
+
+/** Dev accuracy the course reports for each row (its full schedule, on a GPU), as a fraction. */
+export const COURSE_ACCURACY: Readonly<Record<TableRow, number>> = {
+  london: 0.05,
+  'vanilla-nopretrain': 0.014,
+  'vanilla-pretrain': 0.232,
+  'rope-pretrain': 0.386,
+};
+
+export type CorpusName = 'real' | 'synthetic';
+
+/** One row of the table: the evaluation and the training behind it. */
+export interface ResultRow {
+  row: TableRow;
+  label: string;
+  corpus: CorpusName;
+  accuracy: number;
+  correct: number;
+  total: number;
+  courseAccuracy: number;
+  scale: string;
+  variant?: string;
+  seed: number;
+  backend: string;
+  commit: string | null;
+  /** Tokens the schedule counted in pretraining and finetuning (0 when there was none). */
+  pretrainTokens: number;
+  finetuneTokens: number;
+  pretrainEpochs?: number;
+  pretrainFinalLoss?: number;
+  finetuneFinalLoss?: number;
+  /** Pretraining + finetuning + evaluation, in seconds (the sessions the records saw). */
+  wallSeconds: number;
+  evaluation: RunRecord;
+  finetune?: RunRecord;
+  pretrain?: RunRecord;
+}
+
+/** Records of `dir` and of its immediate subfolders (e.g. results/real, results/synthetic), oldest first. */
+export function loadRecords(dir: string): RunRecord[] {
+  if (!fs.existsSync(dir)) return [];
+  const dirs = [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+  return dirs.flatMap((d) => readRunRecords(d)).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+function samePath(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && path.resolve(a) === path.resolve(b);
+}
+
+/** The latest training run of `verb` that wrote `file` and started before `before`. */
+export function writerOf(records: readonly RunRecord[], file: string | undefined, verb: 'pretrain' | 'finetune', before: string): RunRecord | undefined {
+  let found: RunRecord | undefined;
+  for (const r of records) {
+    if (r.verb !== verb || r.startedAt > before || !samePath(r.files.writingParams, file)) continue;
+    if (!found || found.startedAt <= r.startedAt) found = r;
+  }
+  return found;
+}
+
+/** The finetuning and pretraining runs that produced the model an evaluation read. */
+export function trainingChain(records: readonly RunRecord[], evaluation: RunRecord): { finetune?: RunRecord; pretrain?: RunRecord } {
+  const finetune = writerOf(records, evaluation.files.readingParams, 'finetune', evaluation.startedAt);
+  const pretrain = finetune && writerOf(records, finetune.files.readingParams, 'pretrain', finetune.startedAt);
+  return { finetune, pretrain };
+}
+
+/** Pretraining epochs a record ran (its curve's last epoch), when it has a curve. */
+function epochsOf(r: RunRecord | undefined): number | undefined {
+  const last = r?.curve?.[r.curve.length - 1];
+  return last?.epoch;
+}
+
+/** A table row from an evaluation (or london) record and the records it can be joined to. */
+export function resultRow(records: readonly RunRecord[], evaluation: RunRecord): ResultRow {
+  if (!evaluation.row) throw new Error(`resultRow: the ${evaluation.verb} record of ${evaluation.startedAt} has no table row`);
+  if (evaluation.accuracy === undefined || evaluation.correct === undefined || evaluation.total === undefined) {
+    throw new Error(`resultRow: the ${evaluation.verb} record of ${evaluation.startedAt} has no accuracy`);
+  }
+  if (evaluation.corpus === 'files') throw new Error(`resultRow: the record of ${evaluation.startedAt} is on corpus "files", not real or synthetic`);
+  const { finetune, pretrain } = evaluation.verb === 'evaluate' ? trainingChain(records, evaluation) : {};
+  return {
+    row: evaluation.row,
+    label: ROW_LABELS[evaluation.row],
+    corpus: evaluation.corpus,
+    accuracy: evaluation.accuracy,
+    correct: evaluation.correct,
+    total: evaluation.total,
+    courseAccuracy: COURSE_ACCURACY[evaluation.row],
+    scale: evaluation.scale,
+    variant: evaluation.variant,
+    seed: evaluation.seed,
+    backend: evaluation.backend,
+    commit: evaluation.commit,
+    pretrainTokens: pretrain?.tokens ?? 0,
+    finetuneTokens: finetune?.tokens ?? 0,
+    pretrainEpochs: epochsOf(pretrain),
+    pretrainFinalLoss: pretrain?.finalLoss,
+    finetuneFinalLoss: finetune?.finalLoss,
+    wallSeconds: evaluation.wallSeconds + (finetune?.wallSeconds ?? 0) + (pretrain?.wallSeconds ?? 0),
+    evaluation,
+    finetune,
+    pretrain,
+  };
+}
+
+/**
+ * The table of one corpus: for each row that has a scored record, the latest one, in the course's order.
+ * `filter` narrows the records considered (e.g. one scale).
+ */
+export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, filter: (r: RunRecord) => boolean = () => true): ResultRow[] {
+  const latest = new Map<TableRow, RunRecord>();
+  for (const r of records) {
+    if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
+    if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
+    const seen = latest.get(r.row);
+    if (!seen || seen.startedAt <= r.startedAt) latest.set(r.row, r);
+  }
+  return TABLE_ROWS.filter((row) => latest.has(row)).map((row) => resultRow(records, latest.get(row)!));
+}
+
+/** One point of accuracy against pretraining compute. */
+export interface ComputePoint {
+  pretrainTokens: number;
+  pretrainEpochs?: number;
+  pretrainSeconds: number;
+  pretrainFinalLoss?: number;
+  accuracy: number;
+  scale: string;
+  evaluation: RunRecord;
+}
+
+/**
+ * Dev accuracy against pretraining tokens, one series per pretrained row (vanilla, RoPE): every evaluation
+ * of that row on the corpus whose pretraining run is known, sorted by tokens.
+ */
+export function accuracyVsPretraining(records: readonly RunRecord[], corpus: CorpusName): Partial<Record<TableRow, ComputePoint[]>> {
+  const out: Partial<Record<TableRow, ComputePoint[]>> = {};
+  for (const r of records) {
+    if (r.verb !== 'evaluate' || r.corpus !== corpus || r.accuracy === undefined) continue;
+    if (r.row !== 'vanilla-pretrain' && r.row !== 'rope-pretrain') continue;
+    const { pretrain } = trainingChain(records, r);
+    if (!pretrain || pretrain.tokens === undefined) continue;
+    (out[r.row] ??= []).push({
+      pretrainTokens: pretrain.tokens, pretrainEpochs: epochsOf(pretrain), pretrainSeconds: pretrain.wallSeconds,
+      pretrainFinalLoss: pretrain.finalLoss, accuracy: r.accuracy, scale: r.scale, evaluation: r,
+    });
+  }
+  for (const points of Object.values(out)) points!.sort((a, b) => a.pretrainTokens - b.pretrainTokens);
+  return out;
+}
+
+/** "1.23M", "45.6k", "789": token counts for people. */
+export function formatCount(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return String(Math.round(n));
+}
+
+/** "1h02m", "3m05s", "12s". */
+export function formatDuration(seconds: number): string {
+  const t = Math.round(seconds);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const s = t % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
+}
+
+const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+/** The table as aligned plain text, the course's number beside each measured one. */
+export function formatResultsTable(rows: readonly ResultRow[]): string {
+  const header = ['row', 'dev accuracy', 'correct', 'course', 'scale', 'pretrain tokens', 'finetune tokens', 'wall time', 'backend'];
+  const body = rows.map((r) => [
+    r.label, percent(r.accuracy), `${r.correct}/${r.total}`, percent(r.courseAccuracy), r.scale,
+    r.pretrainTokens ? formatCount(r.pretrainTokens) : '-', r.finetuneTokens ? formatCount(r.finetuneTokens) : '-',
+    formatDuration(r.wallSeconds), r.backend,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,125 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { RunRecord, writeRunRecord } from '../lib/results/record';
+import {
+  COURSE_ACCURACY, accuracyVsPretraining, formatCount, formatDuration, formatResultsTable, loadRecords, resultRow, resultsTable, trainingChain,
+} from '../lib/results/table';
+
+/** A record with the fields every record has, plus `extra`. */
+function rec(extra: Partial<RunRecord> & Pick<RunRecord, 'verb' | 'startedAt'>): RunRecord {
+  return {
+    format: 'mingpt-run/1', corpus: 'synthetic', scale: 'smoke', seed: 0, backend: 'wasm', commit: 'abc',
+    wallSeconds: 1, files: {}, ...extra,
+  };
+}
+
+const t = (minute: number): string => new Date(Date.UTC(2026, 0, 1, 10, minute)).toISOString();
+
+/** pretrain -> finetune -> evaluate for one variant, writing files under `tag`. */
+function chain(tag: string, variant: 'vanilla' | 'rope', start: number, o: { pretrainTokens: number; accuracy: number; correct: number }): RunRecord[] {
+  const curve = [{ step: 1, epoch: 1, tokens: o.pretrainTokens / 2, loss: 3, lr: 1e-3 }, { step: 2, epoch: 4, tokens: o.pretrainTokens, loss: 2.5, lr: 1e-3 }];
+  return [
+    rec({ verb: 'pretrain', variant, startedAt: t(start), wallSeconds: 100, tokens: o.pretrainTokens, finalLoss: 2.5, curve, files: { writingParams: `runs/${tag}.pre` } }),
+    rec({ verb: 'finetune', variant, startedAt: t(start + 2), wallSeconds: 20, tokens: 5000, finalLoss: 0.5, files: { readingParams: `runs/${tag}.pre`, writingParams: `runs/${tag}.ft` } }),
+    rec({
+      verb: 'evaluate', row: variant === 'rope' ? 'rope-pretrain' : 'vanilla-pretrain', variant, startedAt: t(start + 3), wallSeconds: 3,
+      accuracy: o.accuracy, correct: o.correct, total: 40, files: { readingParams: `runs/${tag}.ft`, outputs: `runs/${tag}.txt` },
+    }),
+  ];
+}
+
+describe('results table (lib/results/table.ts)', () => {
+  const london = rec({ verb: 'london', row: 'london', scale: 'none', startedAt: t(0), wallSeconds: 0.01, accuracy: 0.025, correct: 1, total: 40 });
+  const scratch = [
+    rec({ verb: 'finetune', variant: 'vanilla', startedAt: t(1), wallSeconds: 50, tokens: 9000, finalLoss: 0.3, files: { writingParams: 'runs/nopre.ft' } }),
+    rec({ verb: 'evaluate', row: 'vanilla-nopretrain', variant: 'vanilla', startedAt: t(2), wallSeconds: 2, accuracy: 0, correct: 0, total: 40, files: { readingParams: 'runs/nopre.ft' } }),
+  ];
+
+  it('joins each evaluation to the finetuning and pretraining runs behind it and adds up tokens and time', () => {
+    const records = [london, ...scratch, ...chain('v', 'vanilla', 10, { pretrainTokens: 1e6, accuracy: 0.5, correct: 20 })];
+    const rows = resultsTable(records, 'synthetic');
+    assert.deepEqual(rows.map((r) => r.row), ['london', 'vanilla-nopretrain', 'vanilla-pretrain']);
+    const [l, n, v] = rows;
+    assert.equal(l.pretrainTokens + l.finetuneTokens, 0);
+    assert.equal(l.wallSeconds, 0.01);
+    assert.equal(l.courseAccuracy, 0.05);
+    assert.equal(n.finetuneTokens, 9000);
+    assert.equal(n.pretrainTokens, 0);
+    assert.equal(n.wallSeconds, 52);
+    assert.equal(v.pretrainTokens, 1e6);
+    assert.equal(v.finetuneTokens, 5000);
+    assert.equal(v.pretrainEpochs, 4);
+    assert.equal(v.pretrainFinalLoss, 2.5);
+    assert.equal(v.wallSeconds, 100 + 20 + 3);
+    assert.equal(v.courseAccuracy, COURSE_ACCURACY['vanilla-pretrain']);
+    assert.equal(v.courseAccuracy, 0.232);
+  });
+
+  it('takes the latest evaluation of a row, and the latest writer of a file that started before its reader', () => {
+    const first = chain('same', 'rope', 10, { pretrainTokens: 1e5, accuracy: 0.1, correct: 4 });
+    const second = chain('same', 'rope', 20, { pretrainTokens: 4e5, accuracy: 0.3, correct: 12 });
+    const records = [...first, ...second];
+    const [row] = resultsTable(records, 'synthetic');
+    assert.equal(row.accuracy, 0.3);
+    assert.equal(row.pretrainTokens, 4e5);
+    // The first evaluation read the first finetuned model, although a later run overwrote the same file.
+    assert.equal(trainingChain(records, first[2]).pretrain?.tokens, 1e5);
+  });
+
+  it('keeps corpora apart and can filter by scale', () => {
+    const real = rec({ ...london, corpus: 'real', startedAt: t(5), accuracy: 0.05, correct: 25, total: 500 });
+    const records = [london, real, ...scratch];
+    assert.deepEqual(resultsTable(records, 'real').map((r) => [r.row, r.correct]), [['london', 25]]);
+    assert.deepEqual(resultsTable(records, 'synthetic', (r) => r.scale === 'smoke').map((r) => r.row), ['vanilla-nopretrain']);
+  });
+
+  it('gives accuracy against pretraining tokens per variant, sorted by tokens', () => {
+    const records = [
+      ...chain('v4', 'vanilla', 30, { pretrainTokens: 4e5, accuracy: 0.2, correct: 8 }),
+      ...chain('v1', 'vanilla', 10, { pretrainTokens: 1e5, accuracy: 0.05, correct: 2 }),
+      ...chain('r1', 'rope', 20, { pretrainTokens: 1e5, accuracy: 0.1, correct: 4 }),
+      ...scratch,
+    ];
+    const series = accuracyVsPretraining(records, 'synthetic');
+    assert.deepEqual(series['vanilla-pretrain']!.map((p) => [p.pretrainTokens, p.accuracy]), [[1e5, 0.05], [4e5, 0.2]]);
+    assert.deepEqual(series['rope-pretrain']!.map((p) => p.pretrainTokens), [1e5]);
+    assert.equal(series['vanilla-nopretrain'], undefined);
+    assert.deepEqual(accuracyVsPretraining(records, 'real'), {});
+  });
+
+  it('reads records written by writeRunRecord from a folder and its subfolders', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'results-table-'));
+    try {
+      writeRunRecord(path.join(dir, 'synthetic'), london);
+      writeRunRecord(path.join(dir, 'real'), { ...london, corpus: 'real', startedAt: t(3) });
+      fs.writeFileSync(path.join(dir, 'notes.json'), '{"not": "a record"}');
+      const records = loadRecords(dir);
+      assert.deepEqual(records.map((r) => r.corpus), ['synthetic', 'real']);
+      assert.deepEqual(loadRecords(path.join(dir, 'missing')), []);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects a record without a row or an accuracy, naming it', () => {
+    const bad = rec({ verb: 'evaluate', row: 'rope-pretrain', startedAt: t(9) });
+    assert.deepEqual(resultsTable([bad], 'synthetic'), []); // unscored records are not rows
+    assert.throws(() => resultRow([bad], bad), /evaluate record of 2026-01-01T10:09:00.000Z has no accuracy/);
+    assert.throws(() => resultRow([], { ...bad, row: undefined, accuracy: 0.1 }), /has no table row/);
+  });
+
+  it('formats counts, durations and the text table', () => {
+    assert.equal(formatCount(999), '999');
+    assert.equal(formatCount(12_345), '12.3k');
+    assert.equal(formatCount(12_900_000), '12.90M');
+    assert.equal(formatDuration(59.6), '1m00s');
+    assert.equal(formatDuration(3725), '1h02m');
+    const text = formatResultsTable(resultsTable([london, ...scratch], 'synthetic'));
+    const lines = text.split('\n');
+    assert.equal(lines.length, 4);
+    assert.match(lines[2], /^Baseline \("London"\)\s+2\.50%\s+1\/40\s+5\.00%\s+none/);
+    assert.match(lines[3], /Vanilla \(no pretraining\)\s+0\.00%\s+0\/40\s+1\.40%\s+smoke\s+-\s+9\.0k\s+52s\s+wasm$/);
+  });
+});
