@@ -1,2 +1,2 @@
 import { initBackend, describeBackend } from '../lib/backend';
-initBackend().then((i) => { console.log(describeBackend(i)); process.exit(0); });
+initBackend().then((i) => { console.log(describeBackend(i)); });

@@ -129,8 +129,8 @@ describe('data: synthetic world', () => {
     assert.ok(w.people.length >= 100 && w.people.length <= 200);
     const lens = w.pretrainText.split('\n').slice(1).map((d) => d.length);
     const mean = lens.reduce((a, b) => a + b, 0) / lens.length;
-    assert.ok(mean < 140, `biographies average ${mean.toFixed(0)} characters, short enough for block 128`);
-    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 160 people \(120 train, 40 dev\), 24 places/);
+    assert.ok(mean < 100, `biographies average ${mean.toFixed(0)} characters, short enough for block 128`);
+    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 120 people \(90 train, 30 dev\), 20 places, 361 documents/);
   });
 });
 

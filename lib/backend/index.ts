@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as os from 'os';
 import * as path from 'path';
 import { installWasmFixes } from './wasm_fixes';
-import { withThreadedWasmPatches } from './wasm_threads';
+import { unrefWasmWorkers, withThreadedWasmPatches } from './wasm_threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -77,6 +77,7 @@ async function tryWasm(): Promise<string | undefined> {
       : await tf.setBackend('wasm');
     if (!started) return 'setBackend("wasm") returned false';
     wasmThreads = wasm.getThreadsCount();
+    if (threads > 1) unrefWasmWorkers((tf.backend() as unknown as { wasm: unknown }).wasm);
     installWasmFixes();
     return undefined;
   } catch (e) {

@@ -39,6 +39,20 @@ function workerScript(pkgDir: string): string {
   return file;
 }
 
+interface PThreadPool {
+  PThread?: { runningWorkers: { unref(): void }[]; unusedWorkers: { unref(): void }[] };
+}
+
+/**
+ * Lets Node exit while the pool's threads wait for work: emscripten keeps a reference on every running
+ * pthread worker, so a script (or mocha) would otherwise never end after its last line.
+ */
+export function unrefWasmWorkers(wasmModule: unknown): void {
+  const pool = (wasmModule as PThreadPool).PThread;
+  if (!pool) return;
+  for (const w of [...pool.runningWorkers, ...pool.unusedWorkers]) w.unref();
+}
+
 /**
  * Runs `start` (which must call tf.setBackend('wasm')) with the patches in place, then removes them.
  * @param pkgDir the installed @tensorflow/tfjs-backend-wasm folder

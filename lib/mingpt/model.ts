@@ -215,9 +215,9 @@ export class GPT {
     }
     const drop = new DropoutPlan(0, false, undefined, 'GPT.forwardWithCache');
     const [logits, keys, values] = tf.tidy(() => {
-      const { logits, present } = this.run(idx, cache, drop);
-      const [B, T, V] = logits.shape;
-      const last = tf.reshape(tf.slice(logits, [0, T - 1, 0], [B, 1, V]), [B, V]) as tf.Tensor2D;
+      const { logits, present } = this.run(idx, cache, drop, true);
+      const [B, , V] = logits.shape;
+      const last = tf.reshape(logits, [B, V]) as tf.Tensor2D;
       return [last, present.keys, present.values] as [tf.Tensor2D, tf.Tensor4D[], tf.Tensor4D[]];
     });
     return { logits, cache: { keys, values, length: past + idx.shape[1] } };
@@ -244,7 +244,7 @@ export class GPT {
   }
 
   /** The forward pass; with `cache` the positions continue after the cached ones. */
-  private run(idx: tf.Tensor2D, cache: KVCache | undefined, drop: DropoutPlan): { logits: tf.Tensor3D; present: KVCache } {
+  private run(idx: tf.Tensor2D, cache: KVCache | undefined, drop: DropoutPlan, lastOnly = false): { logits: tf.Tensor3D; present: KVCache } {
     const { nLayer, nHead: H, nEmbd: C, variant } = this.config;
     const D = headDim(this.config);
     const [B, T] = idx.shape;
@@ -267,17 +267,23 @@ export class GPT {
         q = applyRope(q, { offset: past });
         k = applyRope(k, { offset: past });
       }
-      let y: tf.Tensor4D;
       if (cache) {
         k = tf.concat([cache.keys[l], k], 2);
         v = tf.concat([cache.values[l], v], 2);
-        y = attendWithPast(q, k, v, past);
-      } else {
-        y = causalAttention(q, k, v, { dropout: drop.rate, seed: drop.nextSeed(), training: drop.active });
       }
       keys.push(k);
       values.push(v);
-      const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, C]) as tf.Tensor3D;
+      // Decoding needs only the last position's output of the last layer (the cache holds keys and values).
+      const Tq = lastOnly && l === nLayer - 1 ? 1 : T;
+      if (Tq < T) {
+        q = tf.slice(q, [0, 0, T - 1, 0], [B, H, 1, D]);
+        x = tf.slice(x, [0, T - 1, 0], [B, 1, C]);
+      }
+      const y =
+        cache || Tq < T
+          ? attendWithPast(q, k, v, past + T - Tq)
+          : causalAttention(q, k, v, { dropout: drop.rate, seed: drop.nextSeed(), training: drop.active });
+      const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tq, C]) as tf.Tensor3D;
       x = tf.add(x, drop.apply(linear(merged, this.p(p + 'attn.proj.weight'), this.p(p + 'attn.proj.bias'))));
       // MLP.
       const h = linear(layerNorm(x, this.p(p + 'ln2.weight'), this.p(p + 'ln2.bias')), this.p(p + 'mlp.0.weight'), this.p(p + 'mlp.0.bias'));

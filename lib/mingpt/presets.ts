@@ -42,12 +42,12 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
   },
   cpu: {
     name: 'cpu',
-    description: 'a 4-layer 128-wide model, 60 pretraining epochs: an hour or two on a laptop CPU',
+    description: 'a 4-layer 128-wide model, 30 pretraining epochs: an hour or two on a laptop CPU (synthetic world: minutes)',
     model: { blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 },
-    pretrain: { epochs: 60, batchSize: 64, learningRate: 6e-3 },
+    pretrain: { epochs: 30, batchSize: 64, learningRate: 6e-3 },
     finetune: { epochsFromScratch: 30, epochsFromPretrained: 6, batchSize: 128, learningRate: 6e-4 },
     warmupTokens: 512 * 20,
-    finalTokensEpochs: 20,
+    finalTokensEpochs: 10,
   },
   smoke: {
     name: 'smoke',

@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { RunRecord, TableRow, readRunRecords } from './record';
+import type { GPTConfig } from '../mingpt/config';
 
 export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
 
@@ -99,7 +100,7 @@ export function resultRow(records: readonly RunRecord[], evaluation: RunRecord):
     throw new Error(`resultRow: the ${evaluation.verb} record of ${evaluation.startedAt} has no accuracy`);
   }
   if (evaluation.corpus === 'files') throw new Error(`resultRow: the record of ${evaluation.startedAt} is on corpus "files", not real or synthetic`);
-  const { finetune, pretrain } = evaluation.verb === 'evaluate' ? trainingChain(records, evaluation) : {};
+  const { finetune, pretrain }: { finetune?: RunRecord; pretrain?: RunRecord } = evaluation.verb === 'evaluate' ? trainingChain(records, evaluation) : {};
   return {
     row: evaluation.row,
     label: ROW_LABELS[evaluation.row],
@@ -201,4 +202,48 @@ export function formatResultsTable(rows: readonly ResultRow[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+/** One training stage of a projected run: its size, and the step time measured on a few steps. */
+export interface StageProjection {
+  epochs: number;
+  steps: number;
+  measuredSteps: number;
+  secondsPerStep: number;
+  tokensPerSecond: number;
+  projectedSeconds: number;
+}
+
+/** What scripts/project_full.ts measured: the time a preset's schedule would take on this machine. */
+export interface Projection {
+  format: 'mingpt-projection/1';
+  scale: string;
+  corpus: 'real' | 'synthetic';
+  backend: string;
+  commit: string | null;
+  measuredAt: string;
+  model: GPTConfig;
+  parameters: number;
+  pretrainDocuments: number;
+  finetunePairs: number;
+  pretrain: StageProjection;
+  finetune: StageProjection;
+  finetuneFromScratch: StageProjection;
+  /** Two pretrainings, their two finetunings and one finetuning from scratch: the table's trained rows. */
+  tableSeconds: number;
+}
+
+/** The projections (projection-*.json) in `dir` and its immediate subfolders. */
+export function loadProjections(dir: string): Projection[] {
+  if (!fs.existsSync(dir)) return [];
+  const dirs = [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+  const out: Projection[] = [];
+  for (const d of dirs) {
+    for (const name of fs.readdirSync(d).filter((n) => /^projection-.*\.json$/.test(n)).sort()) {
+      const p = JSON.parse(fs.readFileSync(path.join(d, name), 'utf8')) as Projection;
+      if (p.format !== 'mingpt-projection/1') throw new Error(`${path.join(d, name)}: format "${p.format}", expected "mingpt-projection/1"`);
+      out.push(p);
+    }
+  }
+  return out;
 }

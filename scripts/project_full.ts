@@ -1,0 +1,98 @@
+/**
+ * How long would the course's own schedule (the `full` preset) take on this machine? Times a few optimizer steps
+ * of full-size pretraining and finetuning on the corpus, multiplies by the steps the full schedule has, prints the
+ * projection and writes it to `<results-dir>/projection-<preset>-<corpus>.json` (format mingpt-projection/1, read
+ * by notebook 8). Nothing is trained to the end: the weights are thrown away.
+ *
+ *   npx tsx scripts/project_full.ts [--corpus real|synthetic|auto] [--scale full] [--steps 3] [--results-dir results/real]
+ */
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { initBackend, describeBackend } from '../lib/backend';
+import { loadCorpus, CorpusChoice } from '../lib/data/corpus';
+import { Vocab } from '../lib/data/vocab';
+import { GPT } from '../lib/mingpt/model';
+import { Trainer, TrainerConfig } from '../lib/mingpt/trainer';
+import { datasetBatches, ExampleDataset } from '../lib/mingpt/batches';
+import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
+import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
+import { currentCommit } from '../lib/results/record';
+import { writeFileAtomic } from '../lib/results/atomic';
+import { Projection, StageProjection, formatDuration } from '../lib/results/table';
+
+/** Seconds per step of `config` on `dataset`, from `steps` timed steps after one untimed warm-up step. */
+async function timeSteps(model: GPT, dataset: ExampleDataset, config: TrainerConfig, steps: number): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> {
+  const trainer = new Trainer(model, datasetBatches(dataset), config);
+  try {
+    await trainer.train({ stopAfterStep: 1 }); // compiles kernels, allocates: not representative
+    const start = Date.now();
+    const r = await trainer.train({ stopAfterStep: 1 + steps });
+    const seconds = (Date.now() - start) / 1000;
+    const tokensPerStep = (r.tokens - r.curve[0].tokens) / steps;
+    return { secondsPerStep: seconds / steps, tokensPerStep, totalSteps: trainer.totalSteps };
+  } finally {
+    trainer.dispose();
+  }
+}
+
+function stage(m: { secondsPerStep: number; tokensPerStep: number; totalSteps: number }, measuredSteps: number, epochs: number): StageProjection {
+  return {
+    epochs, steps: m.totalSteps, measuredSteps, secondsPerStep: m.secondsPerStep,
+    tokensPerSecond: m.tokensPerStep / m.secondsPerStep, projectedSeconds: m.secondsPerStep * m.totalSteps,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { corpus: { type: 'string' }, scale: { type: 'string' }, steps: { type: 'string' }, 'results-dir': { type: 'string' }, seed: { type: 'string' } },
+  });
+  const corpusChoice = (values.corpus ?? 'real') as CorpusChoice;
+  const preset = scalePreset(values.scale ?? 'full');
+  const steps = Number(values.steps ?? 3);
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got "${values.steps}"`);
+  const seed = Number(values.seed ?? 0);
+  const backend = await initBackend();
+  console.log(describeBackend(backend));
+  const corpus = loadCorpus({ corpus: corpusChoice });
+  console.log(corpus.description);
+  const vocab = Vocab.fromCorpus(corpus.pretrainText);
+  const config = presetModelConfig(preset, vocab.size, 'vanilla');
+
+  const pre = pretrainingSetup(preset, vocab, corpus.pretrainText, seed);
+  let model = new GPT(config, seed);
+  const parameters = model.numParams();
+  console.log(`${preset.name}: model ${JSON.stringify(config)}, ${parameters} parameters; timing ${steps} steps of each stage...`);
+  const pretrain = stage(await timeSteps(model, pre.dataset, pre.trainer, steps), steps, preset.pretrain.epochs);
+  model.dispose();
+  const ft = finetuningSetup(preset, vocab, corpus.train, pre.dataset.length, true, seed);
+  model = new GPT(config, seed);
+  const fromPretrained = await timeSteps(model, ft.dataset, ft.trainer, steps);
+  model.dispose();
+  const finetune = stage(fromPretrained, steps, preset.finetune.epochsFromPretrained);
+  // From scratch differs only in its number of epochs: same batches, same step time.
+  const scratchSteps = Math.ceil(ft.dataset.length / ft.trainer.batchSize) * preset.finetune.epochsFromScratch;
+  const finetuneFromScratch = stage({ ...fromPretrained, totalSteps: scratchSteps }, steps, preset.finetune.epochsFromScratch);
+
+  const projection: Projection = {
+    format: 'mingpt-projection/1', scale: preset.name, corpus: corpus.source, backend: backend.name, commit: currentCommit(),
+    measuredAt: new Date().toISOString(), model: config, parameters,
+    pretrainDocuments: pre.dataset.length, finetunePairs: ft.dataset.length,
+    pretrain, finetune, finetuneFromScratch,
+    // One pretraining and the two finetunings of the table's pretrained rows, plus the finetuning from scratch.
+    tableSeconds: 2 * (pretrain.projectedSeconds + finetune.projectedSeconds) + finetuneFromScratch.projectedSeconds,
+  };
+  for (const [name, s] of [['pretraining', pretrain], ['finetuning (pretrained)', finetune], ['finetuning (from scratch)', finetuneFromScratch]] as const) {
+    console.log(`${name}: ${s.epochs} epochs = ${s.steps} steps x ${s.secondsPerStep.toFixed(2)} s/step ` +
+      `(${Math.round(s.tokensPerSecond)} tokens/s) = ${formatDuration(s.projectedSeconds)}`);
+  }
+  console.log(`the table's three trained rows at ${preset.name} scale (2 pretrainings, 3 finetunings): ${formatDuration(projection.tableSeconds)}`);
+  const dir = values['results-dir'] ?? path.join('results', corpus.source);
+  const file = path.join(dir, `projection-${preset.name}-${corpus.source}.json`);
+  writeFileAtomic(file, JSON.stringify(projection, null, 1) + '\n');
+  console.log(`written to ${file}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`project_full: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The runs behind the results table of notebook 8, typed as a user would type them. Each run writes a JSON
+# record into results/<corpus>/ (lib/results/record.ts) and each evaluation its dev predictions beside it;
+# models go to results/tmp/ (git-ignored). Notebook 8 reads the records; nothing in it is typed by hand.
+#
+#   scripts/results.sh synthetic     the four rows on the synthetic world (minutes)
+#   scripts/results.sh real          the real corpus: London, then pretraining runs of growing length for
+#                                    vanilla and RoPE, each finetuned and evaluated (needs MINGPT_DATA_DIR
+#                                    or data/birthplaces/; about half an hour on a 2-core CPU)
+#   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
+#   scripts/results.sh all           the three, in that order
+#
+# Settings (environment): SEED (0), SYN_SCALE / SYN_PRETRAIN (the synthetic runs' preset and any pretraining
+# overrides), REAL_SCALE (the real runs' preset), REAL_EPOCHS (the pretraining lengths, in epochs, one
+# run each), REAL_FINETUNE ("--epochs N" or empty: the preset's), REAL_NOPRETRAIN (1: also the no-pretraining row).
+#
+# Pretraining runs of different lengths are separate runs from scratch: with the same seed, a run of E epochs is
+# exactly the first E epochs of a longer one (data order, corruption and dropout are functions of (seed, step),
+# and the learning-rate schedule is a function of tokens seen, not of the number of epochs). A run interrupted
+# (Ctrl-C, a crash) resumes when the same command is typed again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SEED=${SEED:-0}
+SYN_SCALE=${SYN_SCALE:-smoke}
+SYN_PRETRAIN=${SYN_PRETRAIN:-}
+REAL_SCALE=${REAL_SCALE:-smoke}
+REAL_EPOCHS=${REAL_EPOCHS:-2 8}
+REAL_FINETUNE=${REAL_FINETUNE:-}
+REAL_NOPRETRAIN=${REAL_NOPRETRAIN:-0}
+
+mingpt() {
+  echo "+ mingpt $*" >&2
+  node bin/mingpt.js "$@"
+}
+
+synthetic() {
+  local R=results/synthetic C=results/tmp/synthetic
+  local common=(--corpus synthetic --world-seed 0 --seed "$SEED" --results-dir "$R" --json --quiet)
+  mkdir -p "$R/predictions" "$C"
+  mingpt london "${common[@]}" --outputs "$R/predictions/london.dev.txt"
+  mingpt finetune "${common[@]}" --scale "$SYN_SCALE" --variant vanilla --writing-params "$C/vanilla-nopretrain.params"
+  mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain.params" \
+    --outputs "$R/predictions/vanilla-nopretrain.dev.txt"
+  for v in vanilla rope; do
+    # shellcheck disable=SC2086 # SYN_PRETRAIN holds several flags
+    mingpt pretrain "${common[@]}" --scale "$SYN_SCALE" $SYN_PRETRAIN --variant "$v" --writing-params "$C/$v.pretrain.params"
+    mingpt finetune "${common[@]}" --scale "$SYN_SCALE" --variant "$v" --reading-params "$C/$v.pretrain.params" \
+      --writing-params "$C/$v-pretrain.params"
+    mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain.params" \
+      --outputs "$R/predictions/$v-pretrain.dev.txt"
+  done
+}
+
+real() {
+  local R=results/real C=results/tmp/real
+  local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
+  mkdir -p "$R/predictions" "$C"
+  mingpt london "${common[@]}" --outputs "$R/predictions/london.dev.txt"
+  if [ "$REAL_NOPRETRAIN" = 1 ]; then
+    # shellcheck disable=SC2086
+    mingpt finetune "${common[@]}" --scale "$REAL_SCALE" $REAL_FINETUNE --variant vanilla --writing-params "$C/vanilla-nopretrain.params"
+    mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain.params" \
+      --outputs "$R/predictions/vanilla-nopretrain.dev.txt"
+  fi
+  for e in $REAL_EPOCHS; do
+    for v in vanilla rope; do
+      mingpt pretrain "${common[@]}" --scale "$REAL_SCALE" --epochs "$e" --variant "$v" --writing-params "$C/$v.pretrain-e$e.params"
+      # shellcheck disable=SC2086
+      mingpt finetune "${common[@]}" --scale "$REAL_SCALE" $REAL_FINETUNE --variant "$v" --reading-params "$C/$v.pretrain-e$e.params" \
+        --writing-params "$C/$v-pretrain-e$e.params"
+      mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-e$e.params" \
+        --outputs "$R/predictions/$v-pretrain-e$e.dev.txt"
+    done
+  done
+}
+
+projection() {
+  echo "+ npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real" >&2
+  npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real
+}
+
+case "${1:-all}" in
+  synthetic) synthetic ;;
+  real) real ;;
+  projection) projection ;;
+  all) synthetic; real; projection ;;
+  *) echo "usage: scripts/results.sh [synthetic|real|projection|all]" >&2; exit 2 ;;
+esac

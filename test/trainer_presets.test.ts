@@ -1,0 +1,32 @@
+import * as assert from 'node:assert/strict';
+import { SCALES, presetModelConfig, scalePreset, withOverrides } from '../lib/mingpt/presets';
+
+describe('scale presets', () => {
+  it('full is the course: 4 layers x 8 heads x 256 wide, block 128, dropout 0.1', () => {
+    assert.deepEqual(presetModelConfig(SCALES.full, 256, 'rope'), {
+      vocabSize: 256, variant: 'rope', blockSize: 128, nLayer: 4, nHead: 8, nEmbd: 256, dropout: 0.1,
+    });
+    assert.deepEqual(SCALES.full.pretrain, { epochs: 650, batchSize: 128, learningRate: 6e-3 });
+    assert.deepEqual(SCALES.full.finetune, { epochsFromScratch: 75, epochsFromPretrained: 10, batchSize: 256, learningRate: 6e-4 });
+    assert.equal(SCALES.full.warmupTokens, 10240);
+    assert.equal(SCALES.full.finalTokensEpochs, 200);
+  });
+
+  it('every preset builds a valid model for both variants', () => {
+    for (const p of Object.values(SCALES)) for (const v of ['vanilla', 'rope'] as const) presetModelConfig(p, 100, v);
+  });
+
+  it('overrides replace sizes for the stage being run and rename the preset', () => {
+    const p = withOverrides(SCALES.smoke, { epochs: 3, nEmbd: 32 }, 'finetune');
+    assert.equal(p.name, 'custom');
+    assert.equal(p.model.nEmbd, 32);
+    assert.equal(p.finetune.epochsFromScratch, 3);
+    assert.equal(p.finetune.epochsFromPretrained, 3);
+    assert.equal(p.pretrain.epochs, SCALES.smoke.pretrain.epochs);
+    assert.equal(withOverrides(SCALES.cpu, {}, 'pretrain'), SCALES.cpu);
+  });
+
+  it('names the valid scales when given a wrong one', () => {
+    assert.throws(() => scalePreset('tiny'), /unknown scale "tiny": use one of smoke, cpu, full/);
+  });
+});
