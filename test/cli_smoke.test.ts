@@ -47,20 +47,23 @@ describe('mingpt smoke run on the synthetic world: pretrain -> finetune -> evalu
     const f = jsonLine(ft.stdout);
     assert.ok((f.final_loss as number) < 0.5 * (f.first_loss as number), `finetuning loss ${f.first_loss} -> ${f.final_loss}`);
 
+    const world = generateWorld({ seed: 0 }); // the world --corpus synthetic trains on
+    const nDev = world.dev.length;
     const outputs = path.join(dir, 'predictions.txt');
     const ev = await mingpt(['evaluate', ...common, '--reading-params', path.join(dir, 'ft.params'), '--outputs', outputs]);
     assert.equal(ev.code, 0, ev.stderr);
     const e = jsonLine(ev.stdout);
-    assert.match(ev.stderr, /Correct: \d+ out of 40: \d+\.\d\d%/);
-    assert.equal(e.total, 40);
+    assert.match(ev.stderr, new RegExp(`Correct: \\d+ out of ${nDev}: \\d+\\.\\d\\d%`));
+    assert.equal(e.total, nDev);
     assert.equal(e.row, 'vanilla-pretrain');
-    assert.equal(e.accuracy, (e.correct as number) / 40);
+    assert.equal(e.accuracy, (e.correct as number) / nDev);
 
-    const places = new Set(generateWorld({ seed: 0 }).people.map((x) => x.birthplace));
+    // Right or wrong, the answers should be birthplaces of the world, spelled out: at least half of them.
+    const places = new Set(world.people.map((x) => x.birthplace));
     const predictions = fs.readFileSync(outputs, 'utf8').split('\n').slice(0, -1);
-    assert.equal(predictions.length, 40);
+    assert.equal(predictions.length, nDev);
     const named = predictions.filter((x) => places.has(x)).length;
-    assert.ok(named >= 10, `only ${named}/40 predictions are place names of the world: ${predictions.join(', ')}`);
+    assert.ok(named >= nDev / 2, `only ${named}/${nDev} predictions are place names of the world: ${predictions.join(', ')}`);
 
     const records = readRunRecords(results);
     assert.deepEqual(records.map((r) => r.verb).sort(), ['evaluate', 'finetune', 'pretrain']);
@@ -69,5 +72,6 @@ describe('mingpt smoke run on the synthetic world: pretrain -> finetune -> evalu
     assert.equal(preRecord.corpus, 'synthetic');
     assert.equal(preRecord.curve!.length, preRecord.steps);
     assert.equal(preRecord.trainer!.maxEpochs, 10);
+    assert.equal(preRecord.model!.dropout, 0);
   });
 });

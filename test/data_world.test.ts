@@ -93,6 +93,21 @@ describe('data: synthetic world', () => {
     assert.deepEqual(missingCharacters({ pretrainText: 'Where was Ada born', train: [{ question: 'Where was Ada born?', answer: 'Rome', line: 1 }], dev: [] }), ['?', 'R', 'm']);
   });
 
+  it('gives London its share and every other place an equal one, in train and dev alike', () => {
+    const w = generateWorld({ seed: 8, people: 200, places: 11, londonShare: 0.1, devFraction: 0.25 });
+    const count = (rows: readonly { answer: string }[], place: string): number => rows.filter((r) => r.answer === place).length;
+    const all = [...w.train, ...w.dev];
+    assert.equal(count(all, 'London'), 20);
+    const others = [...new Set(all.map((r) => r.answer))].filter((p) => p !== 'London');
+    assert.equal(others.length, 10);
+    for (const p of others) assert.equal(count(all, p), 18, `${p}: 180 people over 10 places`);
+    assert.equal(w.dev.length, 50);
+    assert.equal(count(w.dev, 'London'), 5, 'a quarter of the London-born are in dev');
+    for (const p of others) assert.ok(Math.abs(count(w.dev, p) - 4.5) <= 1, `${p} has ${count(w.dev, p)} dev people, expected 4 or 5`);
+    const d = generateWorld();
+    assert.equal(count(d.dev, 'London'), 2, 'the default world: 6 of 120 born in London, 2 of them in dev');
+  });
+
   it('obeys its difficulty knobs: places, London share, templates, place-first phrasing, distractors', () => {
     const all = generateWorld({ seed: 6, people: 50, londonShare: 1 });
     assert.ok(all.people.every((p) => p.birthplace === 'London'));
@@ -154,7 +169,8 @@ describe('data: finding the corpus', () => {
     process.env.MINGPT_DATA_DIR = path.join(dir, 'world');
     assert.deepEqual(resolveDataDir(), { dir: path.join(dir, 'world'), via: 'MINGPT_DATA_DIR' });
     const c = loadCorpus({ corpus: 'real' });
-    assert.equal(c.source, 'real');
+    assert.equal(c.source, 'synthetic', 'world.json marks a written world');
+    assert.match(c.description, /^synthetic world \(world\.json\) from .*world \(via MINGPT_DATA_DIR\): 62 lines/);
     assert.equal(c.pretrainText, w.pretrainText + '\n');
     assert.deepEqual(c.train.map((q) => [q.question, q.answer]), w.train.map((q) => [q.question, q.answer]));
     assert.deepEqual(c.dev.map((q) => [q.question, q.answer]), w.dev.map((q) => [q.question, q.answer]));

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { causalAttention, causalAttentionReference } from '../lib/backend/ops';
+import { causalAttention, causalAttentionReference, dropout, dropoutMask } from '../lib/backend/ops';
 import { Rng } from '../lib/util/random';
 
 /** Attention written as loops over plain arrays: the definition, with no tf at all. */
@@ -120,15 +120,58 @@ describe('causalAttention', () => {
     tf.dispose([q, k]);
   });
 
-  it('leaks no tensors (the cached mask aside)', () => {
+  it('leaks no tensors', () => {
     const rng = new Rng(1);
     const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, [1, 2, 8, 4]));
-    tf.dispose(causalAttention(q, k, v)); // creates the cached mask for T=8
     const before = tf.memory().numTensors;
     const g = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(causalAttention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D)) as tf.Scalar)([q, k, v]);
     tf.dispose(g);
     tf.dispose(causalAttention(q, k, v, { dropout: 0.2, seed: 3, training: true }));
     assert.strictEqual(tf.memory().numTensors, before);
     tf.dispose([q, k, v]);
+  });
+});
+
+describe('dropout', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it('zeroes a `rate` fraction and scales the rest by exactly 1 / (1 - rate)', () => {
+    for (const rate of [0.1, 0.5]) {
+      const m = dropoutMask([200, 500], rate, 123);
+      const v = m.dataSync();
+      const keep = Math.fround(1 / (1 - rate));
+      let zeros = 0;
+      for (const x of v) {
+        if (x === 0) zeros++;
+        else assert.strictEqual(x, keep);
+      }
+      // 100000 Bernoulli draws: the standard deviation of the fraction is below 0.0016.
+      assert.ok(Math.abs(zeros / v.length - rate) < 0.01, `rate ${rate}: zero fraction ${zeros / v.length}`);
+      m.dispose();
+    }
+  });
+
+  it('the same seed gives the same mask, another seed another one; rate 0 is the identity', () => {
+    const x = tf.ones([64, 64]);
+    const a = dropout(x, 0.3, 9).dataSync(), b = dropout(x, 0.3, 9).dataSync(), c = dropout(x, 0.3, 10).dataSync();
+    assert.deepStrictEqual(Array.from(a), Array.from(b));
+    assert.ok(a.some((v, i) => v !== c[i]));
+    assert.strictEqual(dropout(x, 0, 1), x);
+    assert.throws(() => dropout(x, 1, 1), /rate must be in \[0, 1\)/);
+    x.dispose();
+  });
+
+  it('its gradient is the mask, and it leaks no tensors', () => {
+    const rng = new Rng(4);
+    const x = tf.tensor2d(rng.normals(300), [10, 30]);
+    const before = tf.memory().numTensors;
+    const g = tf.grad((t: tf.Tensor) => tf.sum(dropout(t, 0.25, 77)))(x);
+    const m = dropoutMask([10, 30], 0.25, 77);
+    assert.deepStrictEqual(Array.from(g.dataSync()), Array.from(m.dataSync()));
+    tf.dispose([g, m]);
+    assert.strictEqual(tf.memory().numTensors, before);
+    x.dispose();
   });
 });

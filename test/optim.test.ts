@@ -48,6 +48,16 @@ describe('AdamW', () => {
     b.dispose();
   });
 
+  it('frees everything it made on dispose', () => {
+    const w = tf.variable(tf.tensor1d([1, 2, 3]));
+    const before = tf.memory().numTensors;
+    const opt = new AdamW(new Map([['w', w]]), ['w']);
+    opt.apply({ w: tf.tensor1d([0.3, -0.2, 0.1]) }, 0.01);
+    opt.dispose();
+    assert.equal(tf.memory().numTensors, before + 1); // + the gradient tensor made above
+    w.dispose();
+  });
+
   it('saves and restores its moments exactly', () => {
     const w = tf.variable(tf.tensor1d([1, 2, 3]));
     const opt = new AdamW(new Map([['w', w]]), []);

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, formatCount, formatDuration, formatResultsTable, loadRecords, resultRow, resultsTable, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
 
 /** A record with the fields every record has, plus `extra`. */
@@ -55,6 +55,18 @@ describe('results table (lib/results/table.ts)', () => {
     assert.equal(v.wallSeconds, 100 + 20 + 3);
     assert.equal(v.courseAccuracy, COURSE_ACCURACY['vanilla-pretrain']);
     assert.equal(v.courseAccuracy, 0.232);
+    assert.equal(l.settings, 'none');
+    assert.equal(v.settings, 'pretrain: smoke; finetune: smoke');
+  });
+
+  it('names the flags that changed a preset, per stage', () => {
+    const [pre, ft, ev] = chain('c', 'rope', 10, { pretrainTokens: 1e5, accuracy: 0.1, correct: 4 });
+    const records = [
+      { ...pre, scale: 'custom', notes: { preset: 'cpu with {"epochs":4,"batchSize":8}' } },
+      { ...ft, scale: 'custom', notes: { preset: 'cpu with {"epochs":2}' } },
+      { ...ev, scale: 'custom' },
+    ];
+    assert.equal(resultsTable(records, 'synthetic')[0].settings, 'pretrain: cpu, epochs 4, batchSize 8; finetune: cpu, epochs 2');
   });
 
   it('takes the latest evaluation of a row, and the latest writer of a file that started before its reader', () => {
@@ -121,5 +133,29 @@ describe('results table (lib/results/table.ts)', () => {
     assert.equal(lines.length, 4);
     assert.match(lines[2], /^Baseline \("London"\)\s+2\.50%\s+1\/40\s+5\.00%\s+none/);
     assert.match(lines[3], /Vanilla \(no pretraining\)\s+0\.00%\s+0\/40\s+1\.40%\s+smoke\s+-\s+9\.0k\s+52s\s+wasm$/);
+  });
+
+  it('renders an HTML table with one row per result, escaping text', () => {
+    const rows = resultsTable([london, ...scratch], 'synthetic');
+    const html = resultsTableHtml(rows, 'a <b> caption');
+    assert.equal((html.match(/<tr>/g) ?? []).length, 3); // header + 2 rows
+    assert.match(html, /<caption>a &lt;b&gt; caption<\/caption>/);
+    assert.match(html, /Baseline \("London"\)<\/td><td[^>]*>2\.50% \(1\/40\)<\/td><td[^>]*>5\.00%<\/td>/);
+    assert.match(html, /9\.0k tokens, loss 0\.30/);
+  });
+
+  it('reads projections and rejects a file of another format, naming it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'results-projection-'));
+    try {
+      const stage = { epochs: 1, steps: 10, measuredSteps: 2, secondsPerStep: 3, tokensPerSecond: 100, projectedSeconds: 30 };
+      const p = { format: 'mingpt-projection/1', scale: 'full', corpus: 'real', pretrain: stage, finetune: stage, finetuneFromScratch: stage, tableSeconds: 150 };
+      fs.mkdirSync(path.join(dir, 'real'));
+      fs.writeFileSync(path.join(dir, 'real', 'projection-full-real.json'), JSON.stringify(p));
+      assert.deepEqual(loadProjections(dir).map((x) => [x.scale, x.tableSeconds]), [['full', 150]]);
+      fs.writeFileSync(path.join(dir, 'projection-bad.json'), JSON.stringify({ ...p, format: 'other' }));
+      assert.throws(() => loadProjections(dir), /projection-bad\.json: format "other", expected "mingpt-projection\/1"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -10,7 +10,6 @@
  * either impossible (no gradient for embedding lookups) or very slow (transposed matMuls).
  */
 import * as tf from '@tensorflow/tfjs';
-import * as os from 'os';
 import * as path from 'path';
 import { installWasmFixes } from './wasm_fixes';
 import { unrefWasmWorkers, withThreadedWasmPatches } from './wasm_threads';
@@ -47,12 +46,13 @@ async function tryTensorflow(): Promise<string | undefined> {
 }
 
 /**
- * XNNPACK threads for the wasm backend: $WASM_THREADS, else the number of cores, at most 4. With more than
- * one, the threaded build is started through the patches of `wasm_threads.ts`.
+ * XNNPACK threads for the wasm backend: $WASM_THREADS, else 1. With more than one, the threaded build is
+ * started through the patches of `wasm_threads.ts`. (One is the default because on a busy 2-core machine
+ * two threads measured slower: each op waits for its slowest thread. See bench/README.md.)
  */
 export function wasmThreadsWanted(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.WASM_THREADS;
-  if (raw === undefined || raw.trim() === '') return Math.max(1, Math.min(4, os.cpus().length));
+  if (raw === undefined || raw.trim() === '') return 1;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`WASM_THREADS="${raw}" must be an integer from 1 to 8`);
   return n;

@@ -12,6 +12,7 @@
  *   that points into the batch's memory, multiplied, then unregistered.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { broadcast_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 
 /** The parts of the wasm backend used here that its typings keep private. */
@@ -122,10 +123,10 @@ export function batchedMatMulBySlices(backend: BackendWasm, a: TensorInfo, b: Te
   const aBatch = sizeOf(a.shape.slice(0, -2)), bBatch = sizeOf(b.shape.slice(0, -2));
   const batch = Math.max(aBatch, bBatch);
   if (batch <= 1) return undefined; // a single product already takes the XNNPACK path
-  const outer = ar >= br ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
   // Only equal batches, or one side a single matrix; other broadcasts go to the original kernel.
   if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) return undefined;
-  if (aBatch === bBatch && ar !== br && (ar > 3 || br > 3)) return undefined;
+  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (sizeOf(outer) !== batch) return undefined;
   const internals = backend as unknown as WasmInternals;
   const out = backend.makeOutput([...outer, m, n], 'float32');
   const mul = wasmBatchMatMul(backend);

@@ -22,6 +22,8 @@ export class UsageError extends Error {
 export interface CliArgs {
   verb: Verb;
   variant: Variant;
+  /** Whether --variant was given (evaluate and finetune otherwise take the checkpoint's). */
+  variantGiven: boolean;
   scale: ScaleName;
   overrides: PresetOverrides;
   corpus: CorpusChoice;
@@ -39,6 +41,8 @@ export interface CliArgs {
   stateFile?: string;
   checkpointEvery?: number;
   checkpointSeconds: number;
+  /** Rows per forward/backward pass (gradients summed over the batch's slices), to fit big batches in memory. */
+  microBatch?: number;
   /** Stop (as if interrupted) after this many steps: for demos of resuming. */
   stopAfter?: number;
   quiet: boolean;
@@ -57,10 +61,12 @@ data (default: --corpus auto = the real corpus via MINGPT_DATA_DIR or data/birth
   --pretrain-corpus FILE   text, one document per line; always gives the vocabulary
   --finetune-corpus FILE   --eval-corpus FILE
 model and run
-  --variant vanilla|rope (default vanilla)     --seed N (default 0)
+  --variant vanilla|rope (default vanilla, or the --reading-params model's)     --seed N (default 0)
   --reading-params FILE    --writing-params FILE    --outputs FILE
   --scale smoke|cpu|full (default smoke; full = the course's hyperparameters)
   --epochs N --batch-size N --learning-rate X --n-layer N --n-head N --n-embd N --block-size N --dropout X
+  --micro-batch N   run each batch N rows at a time, summing gradients (same update, less memory:
+                    the full scale needs it on the wasm backend, whose memory is capped at 4 GB)
 resuming and output
   training saves its state to --state-file (default WRITING_PARAMS.state) every --checkpoint-seconds
   (default 60) or --checkpoint-every N steps, and on Ctrl-C; the same command resumes it (--fresh restarts)
@@ -75,7 +81,7 @@ const OPTIONS = {
   'reading-params': { type: 'string' }, 'writing-params': { type: 'string' }, outputs: { type: 'string' },
   seed: { type: 'string' }, 'results-dir': { type: 'string' }, json: { type: 'boolean' }, fresh: { type: 'boolean' },
   'state-file': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'checkpoint-seconds': { type: 'string' },
-  'stop-after': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'stop-after': { type: 'string' }, 'micro-batch': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
   'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' },
   'block-size': { type: 'string' }, dropout: { type: 'string' },
@@ -127,6 +133,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
   const args: CliArgs = {
     verb,
     variant: oneOf('variant', v.variant, VARIANTS, 'vanilla'),
+    variantGiven: v.variant !== undefined,
     scale: oneOf('scale', v.scale, SCALE_NAMES, 'smoke'),
     corpus: oneOf<CorpusChoice>('corpus', v.corpus, ['auto', 'real', 'synthetic'], 'auto'),
     worldSeed: integer('world-seed', v['world-seed'], 0, 2 ** 32 - 1) ?? 0,
@@ -144,6 +151,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
     checkpointEvery: integer('checkpoint-every', v['checkpoint-every'], 1),
     checkpointSeconds: real('checkpoint-seconds', v['checkpoint-seconds'], (x) => x >= 0, 'a number of seconds >= 0') ?? 60,
     stopAfter: integer('stop-after', v['stop-after'], 1),
+    microBatch: integer('micro-batch', v['micro-batch'], 1, 65536),
     quiet: v.quiet ?? false,
     overrides: {
       epochs: integer('epochs', v.epochs, 1, 100000),

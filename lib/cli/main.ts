@@ -109,6 +109,7 @@ function quote(argv: readonly string[]): string {
 async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise<number> {
   const { args } = job;
   const stateFile = args.stateFile ?? `${args.writingParams}.state`;
+  if (args.microBatch !== undefined) job.trainer.microBatchSize = args.microBatch;
   const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer);
   const bar = new ProgressBar(job.label, process.stderr);
   const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));
@@ -164,7 +165,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
   if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
   const record: RunRecord = {
-    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: args.variant, corpus: job.corpus, scale: job.preset.name,
+    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
     seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
     wallSeconds: result.seconds, model: job.model.config, trainer: job.trainer, completed: true, steps: result.steps,
     tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
@@ -225,7 +226,8 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   let model: GPT;
   if (fromPretrained) {
     const { blockSize, nLayer, nHead, nEmbd } = preset.model;
-    model = loadCheckpoint(args.readingParams!, { vocab, expect: { variant: args.variant, blockSize, nLayer, nHead, nEmbd } }).model;
+    const variant = args.variantGiven ? { variant: args.variant } : {};
+    model = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } }).model;
   } else {
     model = new GPT(presetModelConfig(preset, vocab.size, args.variant), args.seed);
   }
@@ -267,7 +269,7 @@ function reportAccuracy(io: Io, args: CliArgs, r: { correct: number; total: numb
 async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
   const started = Date.now();
   const vocab = Vocab.fromCorpus(data.pretrainText());
-  const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: { variant: args.variant } });
+  const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: args.variantGiven ? { variant: args.variant } : {} });
   try {
     const { questions, pairs } = data.evalSet();
     const bar = new ProgressBar('evaluate', process.stderr);

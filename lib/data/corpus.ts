@@ -80,7 +80,7 @@ function notFoundMessage(explicitDir?: string): string {
   return `the real birthplace corpus was not found. Looked in:\n${lines.join('\n')}\nSee data/README.md for where the files come from and where to put them.`;
 }
 
-/** Read the real corpus from a directory holding its files. */
+/** Read the corpus files from a directory (the real corpus, or a world saved by `writeWorld`). */
 export function readRealCorpus(dir: string, via = 'dataDir'): Corpus {
   const missing = missingCorpusFiles(dir);
   if (missing.length > 0) throw new DataError(notFoundMessage(dir));
@@ -96,10 +96,13 @@ export function readRealCorpus(dir: string, via = 'dataDir'): Corpus {
   const dev = readQaTsv(files.dev);
   const testQuestions = files.test !== undefined ? readQuestions(files.test) : undefined;
   const docs = pretrainText.split('\n').length;
+  // A synthetic world saved by writeWorld carries its world.json: it is read like the real files but labelled.
+  const source = fs.existsSync(path.join(dir, 'world.json')) ? 'synthetic' : 'real';
   const description =
-    `real birthplace corpus from ${dir} (via ${via}): ${docs} lines, ${pretrainText.length} characters; ` +
+    `${source === 'real' ? 'real birthplace corpus' : 'synthetic world (world.json)'} from ${dir} (via ${via}): ` +
+    `${docs} lines, ${pretrainText.length} characters; ` +
     `${train.length} train / ${dev.length} dev pairs${testQuestions ? `, ${testQuestions.length} test questions` : ''}`;
-  return { source: 'real', dir, pretrainText, train, dev, testQuestions, files, description };
+  return { source, dir, pretrainText, train, dev, testQuestions, files, description };
 }
 
 /** The corpus to train on (see the module comment for how 'auto', 'real' and 'synthetic' choose). */

@@ -1,4 +1,7 @@
-/** Data for the minGPT exercise: vocabulary, files, datasets, batches, the synthetic world and corpus lookup. */
+/**
+ * Data for the minGPT exercise: vocabulary, files, datasets, batches, the synthetic world and corpus lookup.
+ * Notebooks import this as './lib/data/index': tslab does not resolve a folder to its index.ts.
+ */
 export * from './errors';
 export * from './text';
 export * from './vocab';

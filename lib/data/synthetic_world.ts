@@ -13,7 +13,8 @@
  *   `birthplaceFirst` (the first sentence states it: span corruption only sees the first 7/8 block_size
  *   characters of a line), `distractorShare` (lines that also name another place), `nameSyllables`;
  * - the answer distribution: `londonShare`, the share of people born in London (5% in the real dev set,
- *   which is what the always-"London" baseline scores).
+ *   which is what the always-"London" baseline scores); every other place is equally common, and the dev
+ *   people are spread over the places in the same proportions.
  * The defaults aim at a world a 2-layer, 128-wide GPT can learn in minutes on a CPU: 120 people (30 dev), 20
  * places, three short documents per person (about 77 characters: a birth sentence, then one other fact), names
  * of one or two syllables per part. What limits learning is how often a name and its place are seen together:
@@ -55,7 +56,7 @@ export interface WorldOptions {
   distractorShare: number;
   /** Syllables per part of a name, [min, max]; names are "First Last". */
   nameSyllables: [number, number];
-  /** Share of people born in London (the rest spread evenly over the other places). */
+  /** Share of people born in London, rounded to whole people; the others are spread evenly over the other places. */
   londonShare: number;
 }
 
@@ -265,9 +266,16 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
 
   const places = ['London', ...placeRng.shuffle(PLACE_NAMES.slice(1)).slice(0, o.places - 1)];
   const names = makeNames(nameRng, o.people, o.nameSyllables);
-  const birthplaces = names.map(() => (places.length === 1 || placeRng.random() < o.londonShare ? 'London' : placeRng.choice(places.slice(1))));
+  // Birthplaces by quota, not by independent draws, so that a small world still has its share of London
+  // (the always-London baseline) and the other places equally often (no majority answer to fall back on).
+  const nLondon = places.length === 1 ? o.people : Math.round(o.londonShare * o.people);
+  const others = places.slice(1);
+  const birthplaces = placeRng.shuffle(names.map((_, i) => (i < nLondon ? 'London' : others[(i - nLondon) % others.length])));
+  // Dev people are spread evenly over the places (systematic sampling of the people sorted by place).
   const nDev = Math.min(o.people - 1, Math.max(1, Math.round(o.people * o.devFraction)));
-  const devIndex = new Set(splitRng.shuffle(names.map((_, i) => i)).slice(0, nDev));
+  const byPlace = splitRng.shuffle(names.map((_, i) => i)).sort((a, b) => places.indexOf(birthplaces[a]) - places.indexOf(birthplaces[b]));
+  const rate = nDev / o.people;
+  const devIndex = new Set(byPlace.filter((_, k) => Math.floor((k + 1) * rate + 0.5) > Math.floor(k * rate + 0.5)));
   const people: Person[] = names.map((name, i) => ({ name, birthplace: birthplaces[i], split: devIndex.has(i) ? 'dev' : 'train' }));
 
   const docs: string[] = [];

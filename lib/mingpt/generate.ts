@@ -8,8 +8,10 @@
  *   Prompts are sorted by length and batched; a batch advances in lockstep, one position per step, and a
  *   row whose prompt is longer than the current position is fed its own next prompt character instead of a
  *   prediction. Rows never see each other (attention is within a row), so no padding and no masks are
- *   needed, and each row's result is what it would be alone. Past blockSize the cache no longer applies
- *   (positions shift as the window slides), and those steps recompute the window, as the uncached path does.
+ *   needed, and each row's result is what it would be alone. Two savings on top: ids that every prompt of a
+ *   batch starts with ("Where was ") run once and their cache is copied to each row, and rows that are done
+ *   leave the batch. Past blockSize the cache no longer applies (positions shift as the window slides), and
+ *   those steps recompute the window, as the uncached path does.
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPT, KVCache } from './model';
@@ -20,8 +22,8 @@ export interface DecodeOptions {
   /** Prompts decoded together (default 128). */
   batchSize?: number;
   /**
-   * Stop a batch early once every row in it has generated this id; rows then hold fewer than `steps` new
-   * ids, but everything up to and including the stop id is unchanged.
+   * End each row at the first generated id equal to this one (included): such rows hold fewer than `steps`
+   * new ids, but everything up to the stop id is what a full decode gives (later ids cannot change earlier ones).
    */
   stopAt?: number;
   /** Called after each batch with the number of prompts finished so far. */
@@ -148,7 +150,7 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
   let rows = seqs.map((_, r) => r);
   let cache: KVCache | undefined;
   try {
-    cache = sharedPrefixCache(model, seqs, Math.min(minLen - 1, blockSize - 1));
+    if (minLen <= blockSize) cache = sharedPrefixCache(model, seqs, minLen - 1);
     // At step t we know ids 0..t of every row and want the logits at position t.
     for (let t = minLen - 1; !stopped.every(Boolean); t++) {
       // Once a quarter of the rows are done, drop them: each step then costs only the rows still writing.

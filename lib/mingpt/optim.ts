@@ -56,10 +56,13 @@ export class AdamW {
     for (const name of this.decay) {
       if (!params.has(name)) throw new Error(`AdamW: decay parameter "${name}" is not a parameter of the model`);
     }
-    for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `adamw.m.${name}.${uid}`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `adamw.v.${name}.${uid++}`));
-    }
+    // Inside tidy, so that the zero tensors the variables are made from are freed (the variables are kept).
+    tf.tidy(() => {
+      for (const [name, p] of params) {
+        this.m.set(name, tf.variable(tf.zerosLike(p), false, `adamw.m.${name}.${uid}`));
+        this.v.set(name, tf.variable(tf.zerosLike(p), false, `adamw.v.${name}.${uid++}`));
+      }
+    });
   }
 
   /** The names that receive weight decay. */

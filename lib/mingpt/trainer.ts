@@ -53,6 +53,8 @@ export interface BatchSource {
 export interface TrainerConfig extends LrSchedule {
   maxEpochs: number;
   batchSize: number;
+  /** Rows per forward/backward pass; the gradients of a batch's slices are summed (saves memory). Default: the whole batch. */
+  microBatchSize?: number;
   betas: [number, number];
   gradNormClip: number;
   weightDecay: number;
@@ -142,6 +144,13 @@ export function mixSeed(...parts: number[]): number {
 
 const PURPOSE = { permutation: 1, data: 2, dropout: 3 } as const;
 
+/** Targets that are not PAD (id 0). */
+function countNonPad(y: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < y.length; i++) if (y[i] !== 0) n++;
+  return n;
+}
+
 export class Trainer {
   readonly config: TrainerConfig;
   readonly stepsPerEpoch: number;
@@ -216,19 +225,58 @@ export class Trainer {
   trainStep(batch: Batch, lr: number, dropoutSeed: number): { loss: number; gradNorm: number } {
     const entries = [...this.model.params.entries()];
     return tf.tidy(() => {
-      const x = tf.tensor2d(batch.x, [batch.batchSize, batch.time], 'int32');
-      const y = tf.tensor2d(batch.y, [batch.batchSize, batch.time], 'int32');
-      const { value, grads } = tf.variableGrads(
-        () => this.model.loss(x, y, { training: true, seed: dropoutSeed }),
-        entries.map(([, v]) => v),
-      );
-      const byName: Record<string, tf.Tensor> = {};
-      for (const [name, v] of entries) if (grads[v.name]) byName[name] = grads[v.name];
+      const { loss: value, grads: byName } = this.lossAndGrads(batch, dropoutSeed, entries);
       const { grads: clipped, norm } = clipByGlobalNorm(byName, this.config.gradNormClip);
       const [loss, gradNorm] = tf.stack([value, norm]).dataSync();
       if (Number.isFinite(loss) && Number.isFinite(gradNorm)) this.optimizer.apply(clipped, lr);
       return { loss, gradNorm };
     });
+  }
+
+  /**
+   * The batch's mean loss and its gradients by parameter name. With `microBatchSize`, the rows go through
+   * the model in slices and the gradients are summed, each slice weighted by its share of the non-PAD
+   * targets, which gives the gradient of the whole batch's mean loss with a fraction of the memory.
+   * (Each slice draws its own dropout seed, so the numbers differ slightly from an unsliced step.)
+   */
+  private lossAndGrads(batch: Batch, dropoutSeed: number, entries: [string, tf.Variable][]): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    const vars = entries.map(([, v]) => v);
+    const byName = (grads: tf.NamedTensorMap): Record<string, tf.Tensor> => {
+      const out: Record<string, tf.Tensor> = {};
+      for (const [name, v] of entries) if (grads[v.name]) out[name] = grads[v.name];
+      return out;
+    };
+    const { batchSize: B, time: T } = batch;
+    const micro = this.config.microBatchSize ?? B;
+    const rows = (r0: number, r1: number): [tf.Tensor2D, tf.Tensor2D] => [
+      tf.tensor2d(batch.x.subarray(r0 * T, r1 * T), [r1 - r0, T], 'int32'),
+      tf.tensor2d(batch.y.subarray(r0 * T, r1 * T), [r1 - r0, T], 'int32'),
+    ];
+    if (micro >= B) {
+      const [x, y] = rows(0, B);
+      const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true, seed: dropoutSeed }), vars);
+      return { loss: value, grads: byName(grads) };
+    }
+    const total = Math.max(1, countNonPad(batch.y));
+    let loss: tf.Scalar = tf.scalar(0);
+    let sum: Record<string, tf.Tensor> = {};
+    for (let r0 = 0, k = 0; r0 < B; r0 += micro, k++) {
+      const r1 = Math.min(B, r0 + micro);
+      const weight = countNonPad(batch.y.subarray(r0 * T, r1 * T)) / total;
+      const next = tf.tidy(() => {
+        const [x, y] = rows(r0, r1);
+        const seed = mixSeed(dropoutSeed, k);
+        const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true, seed }).mul(weight) as tf.Scalar, vars);
+        const named = byName(grads);
+        const added: Record<string, tf.Tensor> = {};
+        for (const name of Object.keys(named)) added[name] = sum[name] ? sum[name].add(named[name]) : named[name];
+        return { loss: loss.add(value) as tf.Scalar, grads: added };
+      });
+      tf.dispose([loss, ...Object.values(sum)]);
+      loss = next.loss;
+      sum = next.grads;
+    }
+    return { loss, grads: sum };
   }
 
   /** Trains from the current step to the end (or until stopped). */
@@ -296,6 +344,7 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   };
   positiveInt('maxEpochs', c.maxEpochs);
   positiveInt('batchSize', c.batchSize);
+  if (c.microBatchSize !== undefined) positiveInt('microBatchSize', c.microBatchSize);
   if (!(c.gradNormClip > 0)) throw new Error(`trainer config: gradNormClip must be positive, got ${c.gradNormClip}`);
   if (!(c.weightDecay >= 0)) throw new Error(`trainer config: weightDecay must be >= 0, got ${c.weightDecay}`);
   if (!Number.isInteger(c.seed)) throw new Error(`trainer config: seed must be an integer, got ${c.seed}`);

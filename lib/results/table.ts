@@ -41,7 +41,10 @@ export interface ResultRow {
   correct: number;
   total: number;
   courseAccuracy: number;
+  /** The preset of the evaluated model ("custom" when flags changed it, see `settings`). */
   scale: string;
+  /** The preset with the flags that changed it, per stage, e.g. "pretrain: smoke, epochs 4; finetune: smoke". */
+  settings: string;
   variant?: string;
   seed: number;
   backend: string;
@@ -93,6 +96,22 @@ function epochsOf(r: RunRecord | undefined): number | undefined {
   return last?.epoch;
 }
 
+/** "smoke with {\"epochs\":4}" (a custom preset's description in a record's notes) as "smoke, epochs 4". */
+function presetOf(r: RunRecord): string {
+  const described = r.notes?.preset;
+  if (r.scale !== 'custom' || typeof described !== 'string') return r.scale;
+  const m = /^(\w+) with (\{.*\})$/.exec(described);
+  if (!m) return described;
+  const changes = Object.entries(JSON.parse(m[2]) as Record<string, number>).map(([k, v]) => `${k} ${v}`);
+  return [m[1], ...changes].join(', ');
+}
+
+function settingsOf(evaluation: RunRecord, finetune?: RunRecord, pretrain?: RunRecord): string {
+  if (!finetune) return evaluation.scale;
+  const parts = [pretrain && `pretrain: ${presetOf(pretrain)}`, `finetune: ${presetOf(finetune)}`].filter((p): p is string => p !== undefined);
+  return parts.join('; ');
+}
+
 /** A table row from an evaluation (or london) record and the records it can be joined to. */
 export function resultRow(records: readonly RunRecord[], evaluation: RunRecord): ResultRow {
   if (!evaluation.row) throw new Error(`resultRow: the ${evaluation.verb} record of ${evaluation.startedAt} has no table row`);
@@ -110,6 +129,7 @@ export function resultRow(records: readonly RunRecord[], evaluation: RunRecord):
     total: evaluation.total,
     courseAccuracy: COURSE_ACCURACY[evaluation.row],
     scale: evaluation.scale,
+    settings: settingsOf(evaluation, finetune, pretrain),
     variant: evaluation.variant,
     seed: evaluation.seed,
     backend: evaluation.backend,
@@ -246,4 +266,24 @@ export function loadProjections(dir: string): Projection[] {
     }
   }
   return out;
+}
+
+const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** The table as an HTML table (for a notebook's display), the course's number beside each measured one. */
+export function resultsTableHtml(rows: readonly ResultRow[], caption?: string): string {
+  const header = ['', 'dev accuracy', 'course', 'scale', 'pretraining', 'finetuning', 'wall time', 'backend, commit'];
+  const cell = (s: string, left = false): string => `<td style="text-align:${left ? 'left' : 'right'}">${escapeHtml(s)}</td>`;
+  const body = rows.map((r) => '<tr>' + [
+    cell(r.label, true),
+    cell(`${percent(r.accuracy)} (${r.correct}/${r.total})`),
+    cell(percent(r.courseAccuracy)),
+    cell(r.settings),
+    cell(r.pretrain ? `${formatCount(r.pretrainTokens)} tokens, ${r.pretrainEpochs ?? '?'} epochs, loss ${r.pretrainFinalLoss?.toFixed(2) ?? '?'}` : '-'),
+    cell(r.finetune ? `${formatCount(r.finetuneTokens)} tokens, loss ${r.finetuneFinalLoss?.toFixed(2) ?? '?'}` : '-'),
+    cell(formatDuration(r.wallSeconds)),
+    cell(`${r.backend}, ${r.commit ? r.commit.slice(0, 7) : 'no commit'}`),
+  ].join('') + '</tr>');
+  return `<table>${caption ? `<caption>${escapeHtml(caption)}</caption>` : ''}` +
+    `<thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
 }

@@ -1,2 +1,0 @@
-import { initBackend, describeBackend } from '../lib/backend';
-initBackend().then((i) => { console.log(describeBackend(i)); });
