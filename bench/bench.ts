@@ -6,7 +6,10 @@
  * median step. Then times greedy decoding of the 500 dev questions (32 characters each, key/value cache).
  *
  * Options: --json (one JSON object), --steps N (measured, default 5), --warmup N (default 2), --batch B
- * (default 128), --variant vanilla|rope, --no-trim (compute the PAD columns too), --no-eval,
+ * (default 128), --micro M (default 32: the batch runs as micro-batches of M rows sorted by length, each cut
+ * after its own last real target, gradients added exactly (lib/backend/accumulate.ts); 0: one pass through
+ * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128),
+ * --variant vanilla|rope, --no-trim (compute the PAD columns too), --no-eval,
  * --leak-steps N (also run N more steps and compare the tensor count after 1 and after N; default 0),
  * --vs-pytorch (run bench/reference_pytorch.py on the same batches and print the ratios).
  * Needs the real corpus: MINGPT_DATA_DIR or data/birthplaces/.
@@ -26,6 +29,8 @@ import { Batch, MINGPT_TRAINER_DEFAULTS, Trainer } from '../lib/mingpt/trainer';
 import { datasetBatches } from '../lib/mingpt/batches';
 import { SCALES } from '../lib/mingpt/presets';
 import { predictBirthplaces } from '../lib/eval/evaluate';
+import { AdamW, clipByGlobalNorm } from '../lib/mingpt/optim';
+import { accumulatedGrads, splitByLength } from '../lib/backend/accumulate';
 
 export interface BenchOptions {
   json: boolean;
@@ -37,10 +42,11 @@ export interface BenchOptions {
   evaluate: boolean;
   leakSteps: number;
   vsPytorch: boolean;
+  micro: number;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false };
+  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 32 };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`bench: ${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
@@ -53,6 +59,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     else if (a === '--warmup') o.warmup = int(a, argv[++i], 0);
     else if (a === '--batch') o.batch = int(a, argv[++i], 1);
     else if (a === '--leak-steps') o.leakSteps = int(a, argv[++i], 0);
+    else if (a === '--micro') o.micro = int(a, argv[++i], 0);
     else if (a === '--variant') {
       const v = argv[++i];
       if (v !== 'vanilla' && v !== 'rope') throw new Error(`bench: --variant must be vanilla or rope, got ${JSON.stringify(v)}`);
@@ -95,21 +102,43 @@ async function main(): Promise<void> {
   for (let s = 0; s < nSteps; s++) batches.push(data.batch(trainer.batchIndices(s), 1000 + s));
   const lr = full.pretrain.learningRate;
 
-  for (let s = 0; s < opts.warmup; s++) trainer.trainStep(batches[s], lr, s);
+  // The step: the trainer's own, or the same optimizer (AdamW, clipping at 1.0) on accumulated micro-batches.
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.params.get(n) as tf.Variable);
+  const optimizer = new AdamW(model.params, model.decayParamNames(), { betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 });
+  const step = (b: Batch, seed: number): number => {
+    if (opts.micro === 0) {
+      trainer.trainStep(b, lr, seed);
+      return b.batchSize * b.time;
+    }
+    const parts = splitByLength(b, opts.micro);
+    const { grads } = accumulatedGrads(vars, parts, (x, y, m) => model.loss(x, y, { training: true, seed: seed * 64 + m }));
+    const byName: Record<string, tf.Tensor> = {};
+    names.forEach((n, i) => {
+      const g = grads.get(vars[i]);
+      if (g) byName[n] = g;
+    });
+    tf.tidy(() => {
+      const { grads: clipped, norm } = clipByGlobalNorm(byName, MINGPT_TRAINER_DEFAULTS.gradNormClip);
+      if (Number.isFinite(norm.dataSync()[0])) optimizer.apply(clipped, lr);
+    });
+    tf.dispose([...grads.values()]);
+    return parts.reduce((s, p) => s + p.batchSize * p.time, 0);
+  };
+  for (let s = 0; s < opts.warmup; s++) step(batches[s], s);
   const tensorsBefore = tf.memory().numTensors;
   const ms: number[] = [];
   let positions = 0, computed = 0, useful = 0, tensorsAfter1 = -1;
   for (let s = opts.warmup; s < nSteps; s++) {
     const b = batches[s];
     const t0 = performance.now();
-    trainer.trainStep(b, lr, s);
+    computed += step(b, s);
     ms.push(performance.now() - t0);
     if (tensorsAfter1 < 0) tensorsAfter1 = tf.memory().numTensors;
     positions += b.batchSize * (b.paddedTime ?? b.time);
-    computed += b.batchSize * b.time;
     useful += b.usefulTokens;
   }
-  for (let s = 0; s < opts.leakSteps; s++) trainer.trainStep(batches[s % batches.length], lr, s);
+  for (let s = 0; s < opts.leakSteps; s++) step(batches[s % batches.length], s);
   const tensorsAfter = tf.memory().numTensors;
   const msPerStep = median(ms);
   const perStep = (x: number) => x / opts.steps;
@@ -117,6 +146,7 @@ async function main(): Promise<void> {
     backend: info.name,
     backend_detail: describeBackend(info),
     batch_size: opts.batch,
+    micro_batch: opts.micro,
     variant: opts.variant,
     trim_pad: opts.trim,
     steps_measured: opts.steps,
@@ -199,7 +229,7 @@ function runPytorch(batches: Batch[], opts: BenchOptions, vocabSize: number): Re
 
 if (require.main === module) {
   main().catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
+    console.error(e instanceof Error ? (process.env.BENCH_DEBUG ? e.stack : e.message) : e);
     process.exit(1);
   });
 }

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { setFastWasmKernels } from '../lib/backend/wasm_fixes';
+import { causalAttention, causalAttentionReference, dropout } from '../lib/backend/ops';
 
 function cpuMs(f: () => void, reps: number): number {
   const c0 = process.cpuUsage();
@@ -41,6 +42,21 @@ async function main(): Promise<void> {
     setFastWasmKernels(true); run();
     const fast = cpuMs(run, reps);
     console.log(`${name.padEnd(40)} original ${slow.toFixed(1).padStart(8)} ms   fast ${fast.toFixed(1).padStart(7)} ms   x${(slow / fast).toFixed(1)}`);
+  }
+  // Op-level alternatives (both with the fast kernels on).
+  const v = tf.randomNormal([B, H, T, D], 0, 1, 'float32', 6);
+  const w = tf.randomNormal([B, H, T, D], 0, 1, 'float32', 7);
+  const attention = (f: typeof causalAttention) => () => tf.tidy(() => {
+    tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, { dropout: 0.1, seed: 1, training: true }), w)))([q, k, v])[0].dataSync();
+  });
+  const pairs: [string, () => void, () => void][] = [
+    ['dropout (B,H,T,T): tf.dropout vs ops.dropout', () => tf.tidy(() => { tf.dropout(att, 0.1, undefined, 1).dataSync(); }), () => tf.tidy(() => { dropout(att, 0.1, 1).dataSync(); })],
+    ['attention fwd+bwd: reference vs causalAttention', attention(causalAttentionReference), attention(causalAttention)],
+  ];
+  for (const [name, a, b] of pairs) {
+    a(); b();
+    const ta = cpuMs(a, reps), tb = cpuMs(b, reps);
+    console.log(`${name.padEnd(48)} ${ta.toFixed(1).padStart(8)} ms   vs ${tb.toFixed(1).padStart(7)} ms   x${(ta / tb).toFixed(1)}`);
   }
 }
 main();

@@ -34,6 +34,7 @@ describe('mingpt CLI: usage errors', () => {
     ['dropout out of range', ['pretrain', '--writing-params', 'x', '--dropout', '1.5'], /--dropout must be a number in \[0, 1\), got "1.5"/],
     ['an unknown variant', ['pretrain', '--writing-params', 'x', '--variant', 'alibi'], /--variant must be one of vanilla, rope, got "alibi"/],
     ['an unknown scale', ['pretrain', '--writing-params', 'x', '--scale', 'huge'], /--scale must be one of smoke, cpu, full, got "huge"/],
+    ['a zero micro-batch', ['pretrain', '--writing-params', 'x', '--micro-batch', '0'], /--micro-batch must be an integer from 1 to 65536, got "0"/],
     ['training flags on evaluate', ['london', '--epochs', '3'], /london does not train/],
   ];
   for (const [what, argv, message] of cases) {
