@@ -6,7 +6,7 @@
  * median step. Then times greedy decoding of the 500 dev questions (32 characters each, key/value cache).
  *
  * Options: --json (one JSON object), --steps N (measured, default 5), --warmup N (default 2), --batch B
- * (default 128), --micro M (default 32: the batch runs as micro-batches of M rows sorted by length, each cut
+ * (default 128), --micro M (default 16: the batch runs as micro-batches of M rows sorted by length, each cut
  * after its own last real target, gradients added exactly (lib/backend/accumulate.ts); 0: one pass through
  * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128),
  * --variant vanilla|rope, --no-trim (compute the PAD columns too), --no-eval,
@@ -46,7 +46,7 @@ export interface BenchOptions {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 32 };
+  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 16 };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`bench: ${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);

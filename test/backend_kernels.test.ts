@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, wasmThreadsWanted } from '../lib/backend';
 import { setFastWasmKernels } from '../lib/backend/wasm_fixes';
-import { simplify } from '../lib/backend/wasm_kernels';
+import { MIN_SLICE_WORK, simplify } from '../lib/backend/wasm_kernels';
 import { Rng } from '../lib/util/random';
 
 /** Runs f with the fast kernels off, then on, and returns both results' values. */
@@ -73,15 +73,25 @@ describe('fast wasm kernels', () => {
     x.dispose();
   });
 
+  // Slices of at least MIN_SLICE_WORK multiply-adds, so that the sliced path is the one compared.
   const cases: [string, number[], number[], boolean, boolean][] = [
-    ['equal batches, rank 3', [5, 7, 3], [5, 3, 6], false, false],
-    ['equal batches, rank 4', [2, 3, 9, 4], [2, 3, 4, 9], false, false],
-    ['b transposed (q k^T)', [2, 3, 9, 4], [2, 3, 9, 4], false, true],
-    ['a transposed (att^T dy)', [2, 3, 9, 9], [2, 3, 9, 4], true, false],
-    ['a broadcast (one matrix)', [1, 7, 3], [4, 3, 6], false, false],
-    ['b broadcast (one matrix)', [4, 7, 3], [1, 3, 6], false, false],
-    ['single matrix pair', [1, 7, 3], [1, 3, 6], false, false],
+    ['equal batches, rank 3', [3, 40, 32], [3, 32, 30], false, false],
+    ['equal batches, rank 4', [2, 2, 40, 32], [2, 2, 32, 40], false, false],
+    ['b transposed (q k^T)', [2, 2, 40, 32], [2, 2, 40, 32], false, true],
+    ['a transposed (att^T dy)', [2, 2, 40, 40], [2, 2, 40, 32], true, false],
+    ['a broadcast (one matrix)', [1, 40, 32], [3, 32, 30], false, false],
+    ['b broadcast (one matrix)', [3, 40, 32], [1, 32, 30], false, false],
+    ['single matrix pair', [1, 40, 32], [1, 32, 30], false, false],
+    ['small slices (original kernel)', [4, 2, 8], [4, 8, 3], false, false],
   ];
+  it('the cases above are big enough to take the sliced path', () => {
+    const work = ([, as, bs, ta, tb]: (typeof cases)[number]): number => {
+      const [m, k] = ta ? [as[as.length - 1], as[as.length - 2]] : [as[as.length - 2], as[as.length - 1]];
+      return m * k * (tb ? bs[bs.length - 2] : bs[bs.length - 1]);
+    };
+    for (const c of cases.slice(0, -1)) assert.ok(work(c) >= MIN_SLICE_WORK, c[0]);
+    assert.ok(work(cases[cases.length - 1]) < MIN_SLICE_WORK);
+  });
   for (const [name, as, bs, ta, tb] of cases) {
     it(`batched matMul by slices equals the original kernel: ${name}`, () => {
       const rng = new Rng(as.length * 100 + bs[0]);

@@ -2,10 +2,10 @@
  * Faster wasm kernels for the two operations that dominate a Transformer training step on tfjs-backend-wasm
  * 4.22, each a drop-in for the registered kernel (same inputs, attributes and outputs):
  *
- * - `transposeFast`: wasm's Transpose is a scalar loop that costs ~200 ns per element at rank 4-5; this one
- *   copies through the wasm heap in JavaScript, contiguous runs where the last axis stays last (attention's
- *   (B, T, H, D) <-> (B, H, T, D)), about 1-2 ns per element. Sum over leading axes (bias gradients) transposes
- *   first, so it speeds up too.
+ * - `transposeFast`: wasm's Transpose has fast paths up to rank 4 and a generic loop beyond it, ~15 ns per
+ *   element (a (B, T, 3, H, D) -> (3, B, H, T, D) split of attention heads: 50 ms at batch 32). This one
+ *   copies through the wasm heap in JavaScript, ~1 ns per element. `simplify` first drops size-1 axes and
+ *   merges axes that stay neighbours, so most transposes end up at rank <= 4 and keep wasm's kernel.
  * - `batchedMatMulBySlices`: wasm's BatchMatMul uses XNNPACK only for a single matrix pair; with a batch
  *   (attention's (B*H) products) it falls back to a naive triple loop at ~1-2 GFLOP/s. Here each slice pair
  *   runs through the XNNPACK path, zero-copy: every slice is registered with the C side as a tensor of its own
@@ -27,9 +27,8 @@ interface WasmInternals {
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
- * out = transpose(x, perm) for float32 / int32 / bool tensors, computed on the wasm heap.
- * Axes of size 1 are dropped and axes that stay adjacent are merged first, so (B, T, H, D) -> (B, H, T, D)
- * becomes a 3-D transpose of (B, T, H*D... ) runs with contiguous inner copies.
+ * out = transpose(x, perm) for float32 / int32 / bool tensors, computed on the wasm heap (on the simplified
+ * shape, so that runs along an axis that stays last are contiguous copies).
  */
 export function transposeFast(backend: BackendWasm, x: TensorInfo, perm: readonly number[]): TensorInfo {
   const outShape = perm.map((p) => x.shape[p]);
@@ -95,6 +94,9 @@ function permuteInto(src: ArrayLike<number>, dst: { [i: number]: number; length:
   }
 }
 
+/** Multiply-adds per slice below which the original kernel is kept. */
+export const MIN_SLICE_WORK = 32768;
+
 type WasmBatchMatMul = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
   transposeA: boolean, transposeB: boolean, outId: number) => void;
 const cwrapped = new WeakMap<object, WasmBatchMatMul>();
@@ -123,6 +125,9 @@ export function batchedMatMulBySlices(backend: BackendWasm, a: TensorInfo, b: Te
   const aBatch = sizeOf(a.shape.slice(0, -2)), bBatch = sizeOf(b.shape.slice(0, -2));
   const batch = Math.max(aBatch, bBatch);
   if (batch <= 1) return undefined; // a single product already takes the XNNPACK path
+  // Each slice costs ~10 us of set-up (operator creation, weight packing): below ~32K multiply-adds per
+  // slice the naive loop is faster (decoding, where m = 1, ran 3x slower sliced; bench/kernels_ab.ts).
+  if (m * k * n < MIN_SLICE_WORK) return undefined;
   // Only equal batches, or one side a single matrix; other broadcasts go to the original kernel.
   if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) return undefined;
   const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
