@@ -145,17 +145,31 @@ function checkRopeInput(x: tf.Tensor, opts: RopeOptions | undefined, where: stri
 export function applyRope(x: tf.Tensor4D, opts?: RopeOptions): tf.Tensor4D {
   const { base, offset } = checkRopeInput(x, opts, 'applyRope');
   // BEGIN SOLUTION RoPE
+  // Pair j is the complex number x[2j] + i x[2j+1]; times (cos + i sin) it becomes
+  //   out[2j] = x[2j] cos - x[2j+1] sin,   out[2j+1] = x[2j+1] cos + x[2j] sin,
+  // i.e. out = x * c + swap(x) * s with c = [cos_0, cos_0, cos_1, cos_1, ...], s = [-sin_0, sin_0, -sin_1, sin_1, ...]
+  // and swap(x) = (x1, x0, x3, x2, ...). We write it that way, with swap as a matMul by a permutation matrix,
+  // because the obvious reshape to (..., d/2, 2) + unstack/stack is 50-90x slower on the wasm backend.
   const [B, H, T, d] = x.shape;
   const half = d / 2;
   const { cos, sin } = ropeTables(T, d, base, offset);
+  const c = new Float32Array(T * d);
+  const s = new Float32Array(T * d);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < half; j++) {
+      c[t * d + 2 * j] = c[t * d + 2 * j + 1] = cos[t * half + j];
+      s[t * d + 2 * j] = -sin[t * half + j];
+      s[t * d + 2 * j + 1] = sin[t * half + j];
+    }
+  }
+  const swap = new Float32Array(d * d); // column 2j takes x[2j+1], column 2j+1 takes x[2j]
+  for (let j = 0; j < half; j++) {
+    swap[(2 * j + 1) * d + 2 * j] = 1;
+    swap[2 * j * d + 2 * j + 1] = 1;
+  }
   return tf.tidy(() => {
-    const c = tf.tensor2d(cos, [T, half]); // broadcasts over (batch, heads, T, d/2)
-    const s = tf.tensor2d(sin, [T, half]);
-    const pairs = x.reshape([B, H, T, half, 2]);
-    const [re, im] = tf.unstack(pairs, 4) as tf.Tensor4D[];
-    const outRe = re.mul(c).sub(im.mul(s));
-    const outIm = re.mul(s).add(im.mul(c));
-    return tf.stack([outRe, outIm], 4).reshape([B, H, T, d]) as tf.Tensor4D;
+    const swapped = tf.reshape(tf.matMul(tf.reshape(x, [B * H * T, d]), tf.tensor2d(swap, [d, d])), [B, H, T, d]);
+    return tf.add(tf.mul(x, tf.tensor2d(c, [T, d])), tf.mul(swapped, tf.tensor2d(s, [T, d]))) as tf.Tensor4D;
   });
   // END SOLUTION
 }
