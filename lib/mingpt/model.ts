@@ -138,7 +138,10 @@ export class GPT {
     const add = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones') => {
       const size = shape.reduce((a, b) => a * b, 1);
       const values = init === 'normal' ? rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
-      params.set(name, tf.variable(tf.tensor(values, shape, 'float32'), true));
+      // tf.variable shares the initial tensor's data: dispose the initial tensor, or it stays counted as a leak.
+      const initial = tf.tensor(values, shape, 'float32');
+      params.set(name, tf.variable(initial, true));
+      initial.dispose();
     };
     // State_dict order: GPT's own parameter (pos_emb), then submodules in registration order.
     if (config.variant === 'vanilla') add('pos_emb', [1, blockSize, C], 'zeros');
