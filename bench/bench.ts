@@ -128,12 +128,15 @@ async function main(): Promise<void> {
   for (let s = 0; s < opts.warmup; s++) step(batches[s], s);
   const tensorsBefore = tf.memory().numTensors;
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   let positions = 0, computed = 0, useful = 0, tensorsAfter1 = -1;
   for (let s = opts.warmup; s < nSteps; s++) {
     const b = batches[s];
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     computed += step(b, s);
     ms.push(performance.now() - t0);
+    cpuMs.push(cpuMsSince(c0));
     if (tensorsAfter1 < 0) tensorsAfter1 = tf.memory().numTensors;
     positions += b.batchSize * (b.paddedTime ?? b.time);
     useful += b.usefulTokens;
@@ -151,6 +154,8 @@ async function main(): Promise<void> {
     trim_pad: opts.trim,
     steps_measured: opts.steps,
     ms_per_step: round(msPerStep, 1),
+    // CPU time of this process: on a machine shared with other jobs, wall time is inflated and this is not.
+    cpu_ms_per_step: round(median(cpuMs), 1),
     tokens_per_s: round(perStep(positions) / msPerStep * 1000, 1),
     computed_tokens_per_s: round(perStep(computed) / msPerStep * 1000, 1),
     useful_tokens_per_s: round(perStep(useful) / msPerStep * 1000, 1),
@@ -165,8 +170,10 @@ async function main(): Promise<void> {
   result.projected_full_pretrain_hours = round(positionsFull / (result.tokens_per_s as number) / 3600, 1);
   if (opts.evaluate) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     predictBirthplaces(model, vocab, corpus.dev.map((p) => p.question));
     result.eval_s = round((performance.now() - t0) / 1000, 2);
+    result.eval_cpu_s = round(cpuMsSince(c0) / 1000, 2);
     result.eval_questions = corpus.dev.length;
   } else result.eval_s = null;
   result.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024, 0);
@@ -184,6 +191,11 @@ async function main(): Promise<void> {
       print('ratios (tfjs / pytorch)', ratios(result, torch));
     }
   }
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(start);
+  return (c.user + c.system) / 1000;
 }
 
 function round(x: number, digits: number): number {

@@ -15,6 +15,7 @@ import { GPT } from '../lib/mingpt/model';
 import { Trainer, TrainerConfig } from '../lib/mingpt/trainer';
 import { datasetBatches, ExampleDataset } from '../lib/mingpt/batches';
 import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
+import type { GPTConfig } from '../lib/mingpt/config';
 import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
 import { currentCommit } from '../lib/results/record';
 import { writeFileAtomic } from '../lib/results/atomic';
@@ -57,18 +58,27 @@ async function main(): Promise<void> {
   console.log(corpus.description);
   const vocab = Vocab.fromCorpus(corpus.pretrainText);
   const config = presetModelConfig(preset, vocab.size, 'vanilla');
-
+  const ropeConfig = presetModelConfig(preset, vocab.size, 'rope');
   const pre = pretrainingSetup(preset, vocab, corpus.pretrainText, seed);
-  let model = new GPT(config, seed);
-  const parameters = model.numParams();
-  console.log(`${preset.name}: model ${JSON.stringify(config)}, ${parameters} parameters; timing ${steps} steps of each stage...`);
-  const pretrain = stage(await timeSteps(model, pre.dataset, pre.trainer, steps), steps, preset.pretrain.epochs);
-  model.dispose();
   const ft = finetuningSetup(preset, vocab, corpus.train, pre.dataset.length, true, seed);
-  model = new GPT(config, seed);
-  const fromPretrained = await timeSteps(model, ft.dataset, ft.trainer, steps);
-  model.dispose();
+  /** Times `steps` steps of a fresh model of `c` on a stage's data. */
+  const measure = async (c: GPTConfig, dataset: ExampleDataset, trainer: TrainerConfig): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> => {
+    const model = new GPT(c, seed);
+    try {
+      return await timeSteps(model, dataset, trainer, steps);
+    } finally {
+      model.dispose();
+    }
+  };
+  const probe = new GPT(config, seed);
+  const parameters = probe.numParams();
+  probe.dispose();
+  console.log(`${preset.name}: model ${JSON.stringify(config)}, ${parameters} parameters; timing ${steps} steps of each stage and variant...`);
+  const pretrain = stage(await measure(config, pre.dataset, pre.trainer), steps, preset.pretrain.epochs);
+  const pretrainRope = stage(await measure(ropeConfig, pre.dataset, pre.trainer), steps, preset.pretrain.epochs);
+  const fromPretrained = await measure(config, ft.dataset, ft.trainer);
   const finetune = stage(fromPretrained, steps, preset.finetune.epochsFromPretrained);
+  const finetuneRope = stage(await measure(ropeConfig, ft.dataset, ft.trainer), steps, preset.finetune.epochsFromPretrained);
   // From scratch differs only in its number of epochs: same batches, same step time.
   const scratchSteps = Math.ceil(ft.dataset.length / ft.trainer.batchSize) * preset.finetune.epochsFromScratch;
   const finetuneFromScratch = stage({ ...fromPretrained, totalSteps: scratchSteps }, steps, preset.finetune.epochsFromScratch);
@@ -77,11 +87,16 @@ async function main(): Promise<void> {
     format: 'mingpt-projection/1', scale: preset.name, corpus: corpus.source, backend: backend.name, commit: currentCommit(),
     measuredAt: new Date().toISOString(), model: config, parameters,
     pretrainDocuments: pre.dataset.length, finetunePairs: ft.dataset.length,
-    pretrain, finetune, finetuneFromScratch,
-    // One pretraining and the two finetunings of the table's pretrained rows, plus the finetuning from scratch.
-    tableSeconds: 2 * (pretrain.projectedSeconds + finetune.projectedSeconds) + finetuneFromScratch.projectedSeconds,
+    pretrain, pretrainRope, finetune, finetuneRope, finetuneFromScratch,
+    // The table's three trained rows: both pretrainings, their finetunings, and the finetuning from scratch.
+    tableSeconds: pretrain.projectedSeconds + pretrainRope.projectedSeconds + finetune.projectedSeconds +
+      finetuneRope.projectedSeconds + finetuneFromScratch.projectedSeconds,
   };
-  for (const [name, s] of [['pretraining', pretrain], ['finetuning (pretrained)', finetune], ['finetuning (from scratch)', finetuneFromScratch]] as const) {
+  const stages = [
+    ['pretraining, vanilla', pretrain], ['pretraining, rope', pretrainRope], ['finetuning (pretrained), vanilla', finetune],
+    ['finetuning (pretrained), rope', finetuneRope], ['finetuning (from scratch), vanilla', finetuneFromScratch],
+  ] as const;
+  for (const [name, s] of stages) {
     console.log(`${name}: ${s.epochs} epochs = ${s.steps} steps x ${s.secondsPerStep.toFixed(2)} s/step ` +
       `(${Math.round(s.tokensPerSecond)} tokens/s) = ${formatDuration(s.projectedSeconds)}`);
   }

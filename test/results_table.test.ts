@@ -148,7 +148,7 @@ describe('results table (lib/results/table.ts)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'results-projection-'));
     try {
       const stage = { epochs: 1, steps: 10, measuredSteps: 2, secondsPerStep: 3, tokensPerSecond: 100, projectedSeconds: 30 };
-      const p = { format: 'mingpt-projection/1', scale: 'full', corpus: 'real', pretrain: stage, finetune: stage, finetuneFromScratch: stage, tableSeconds: 150 };
+      const p = { format: 'mingpt-projection/1', scale: 'full', corpus: 'real', pretrain: stage, pretrainRope: stage, finetune: stage, finetuneRope: stage, finetuneFromScratch: stage, tableSeconds: 150 };
       fs.mkdirSync(path.join(dir, 'real'));
       fs.writeFileSync(path.join(dir, 'real', 'projection-full-real.json'), JSON.stringify(p));
       assert.deepEqual(loadProjections(dir).map((x) => [x.scale, x.tableSeconds]), [['full', 150]]);

@@ -15,12 +15,15 @@
  * - the answer distribution: `londonShare`, the share of people born in London (5% in the real dev set,
  *   which is what the always-"London" baseline scores); every other place is equally common, and the dev
  *   people are spread over the places in the same proportions.
- * The defaults aim at a world a 2-layer, 128-wide GPT can learn in minutes on a CPU: 120 people (30 dev), 20
- * places, three short documents per person (about 77 characters: a birth sentence, then one other fact), names
- * of one or two syllables per part. What limits learning is how often a name and its place are seen together:
- * span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, so with block 72 a
- * person's name and birthplace are both visible in about 40% of the examples drawn from their documents (65%
- * with block 128), whatever the document length; exposures per step then scale as 1 / people.
+ * The defaults aim at a world a 2-layer, 128-wide GPT can learn in minutes on a CPU: 80 people (20 dev),
+ * 16 places, three documents of two birth sentences per person (about 79 characters), four phrasings, names
+ * of one or two syllables per part. Two things limit learning. (1) How often a name and its place are seen
+ * together: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, so with
+ * block 64-72 both are visible in about 40-50% of the examples (65% with block 128), and exposures per
+ * step scale as 1 / people. (2) How plain the text is: measured with a 2x128 GPT, block 64, batch 32, 750
+ * pretraining steps on 48 people, "NAME was born in" was completed correctly for 3/30 people with one birth
+ * sentence and one other fact per document and eight phrasings, but for 14/30 with two birth sentences, no
+ * other facts and two phrasings. Fillers, place-first phrasings and distractors are there to make it harder.
  *
  * The vocabulary comes from the pretraining text alone, so every character of the questions and answers
  * must occur there: a fixed first line ("Who was born where? ...") guarantees "W" and "?", and
@@ -77,14 +80,14 @@ export interface World {
 
 export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   seed: 0,
-  people: 120,
-  places: 20,
+  people: 80,
+  places: 16,
   devFraction: 0.25,
   docsPerPerson: 3,
-  mentionsPerDoc: 1,
-  fillerSentences: 1,
-  templates: 8,
-  placeFirstShare: 0.1,
+  mentionsPerDoc: 2,
+  fillerSentences: 0,
+  templates: 4,
+  placeFirstShare: 0.05,
   birthplaceFirst: true,
   distractorShare: 0,
   nameSyllables: [1, 2] as [number, number],

@@ -246,8 +246,11 @@ export interface Projection {
   parameters: number;
   pretrainDocuments: number;
   finetunePairs: number;
+  /** Vanilla and RoPE (the variants differ in speed: RoPE rotates queries and keys in every layer). */
   pretrain: StageProjection;
+  pretrainRope: StageProjection;
   finetune: StageProjection;
+  finetuneRope: StageProjection;
   finetuneFromScratch: StageProjection;
   /** Two pretrainings, their two finetunings and one finetuning from scratch: the table's trained rows. */
   tableSeconds: number;
