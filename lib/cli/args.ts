@@ -65,8 +65,8 @@ model and run
   --reading-params FILE    --writing-params FILE    --outputs FILE
   --scale smoke|cpu|full (default smoke; full = the course's hyperparameters)
   --epochs N --batch-size N --learning-rate X --n-layer N --n-head N --n-embd N --block-size N --dropout X
-  --micro-batch N   run each batch N rows at a time, summing gradients (same update, less memory:
-                    the full scale needs it on the wasm backend, whose memory is capped at 4 GB)
+  --micro-batch N   run each batch N rows at a time (default 16), rows grouped by length, gradients summed:
+                    the same update with less memory (the wasm heap is capped at 4 GB) and less padding
 resuming and output
   training saves its state to --state-file (default WRITING_PARAMS.state) every --checkpoint-seconds
   (default 60) or --checkpoint-every N steps, and on Ctrl-C; the same command resumes it (--fresh restarts)

@@ -25,6 +25,9 @@ import { QA, readQaTsv, readQuestions } from '../data/tsv';
 import { Vocab } from '../data/vocab';
 import { londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
 
+/** Rows per forward/backward pass unless --micro-batch says otherwise (peak RSS about 2 GB at the course's size). */
+export const DEFAULT_MICRO_BATCH = 16;
+
 /** Exit codes: 0 done, 1 error, 2 usage, 3 training diverged, 130 interrupted (resumable). */
 export const EXIT = { ok: 0, error: 1, usage: 2, diverged: 3, interrupted: 130 } as const;
 
@@ -109,7 +112,9 @@ function quote(argv: readonly string[]): string {
 async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise<number> {
   const { args } = job;
   const stateFile = args.stateFile ?? `${args.writingParams}.state`;
-  if (args.microBatch !== undefined) job.trainer.microBatchSize = args.microBatch;
+  // Batches go through the model DEFAULT_MICRO_BATCH rows at a time, grouped by length (exact, see trainer.ts):
+  // the course's batch of 128 does not fit the wasm backend's 4 GB heap, and short rows skip their padding.
+  job.trainer.microBatchSize = args.microBatch ?? DEFAULT_MICRO_BATCH;
   const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer);
   const bar = new ProgressBar(job.label, process.stderr);
   const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));

@@ -19,6 +19,7 @@
  * the tokens of the first s batches.
  */
 import * as tf from '@tensorflow/tfjs';
+import { splitByLength } from '../backend/accumulate';
 import { AdamW, AdamWState, clipByGlobalNorm } from './optim';
 import { LrSchedule, TokenCounting, learningRateAt, tokensInBatch, validateSchedule } from './schedule';
 import { Rng } from '../util/random';
@@ -144,13 +145,6 @@ export function mixSeed(...parts: number[]): number {
 
 const PURPOSE = { permutation: 1, data: 2, dropout: 3 } as const;
 
-/** Targets that are not PAD (id 0). */
-function countNonPad(y: Int32Array): number {
-  let n = 0;
-  for (let i = 0; i < y.length; i++) if (y[i] !== 0) n++;
-  return n;
-}
-
 export class Trainer {
   readonly config: TrainerConfig;
   readonly stepsPerEpoch: number;
@@ -237,6 +231,7 @@ export class Trainer {
    * The batch's mean loss and its gradients by parameter name. With `microBatchSize`, the rows go through
    * the model in slices and the gradients are summed, each slice weighted by its share of the non-PAD
    * targets, which gives the gradient of the whole batch's mean loss with a fraction of the memory.
+   * Rows are grouped by length first, so each slice computes only up to its own longest row.
    * (Each slice draws its own dropout seed, so the numbers differ slightly from an unsliced step.)
    */
   private lossAndGrads(batch: Batch, dropoutSeed: number, entries: [string, tf.Variable][]): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
@@ -248,23 +243,24 @@ export class Trainer {
     };
     const { batchSize: B, time: T } = batch;
     const micro = this.config.microBatchSize ?? B;
-    const rows = (r0: number, r1: number): [tf.Tensor2D, tf.Tensor2D] => [
-      tf.tensor2d(batch.x.subarray(r0 * T, r1 * T), [r1 - r0, T], 'int32'),
-      tf.tensor2d(batch.y.subarray(r0 * T, r1 * T), [r1 - r0, T], 'int32'),
-    ];
     if (micro >= B) {
-      const [x, y] = rows(0, B);
+      const x = tf.tensor2d(batch.x, [B, T], 'int32');
+      const y = tf.tensor2d(batch.y, [B, T], 'int32');
       const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true, seed: dropoutSeed }), vars);
       return { loss: value, grads: byName(grads) };
     }
-    const total = Math.max(1, countNonPad(batch.y));
+    // Rows sorted by length and cut after each part's own last real target (lib/backend/accumulate.ts):
+    // exact, and short rows no longer pay for the longest one.
+    const parts = splitByLength(batch, micro);
+    const total = Math.max(1, parts.reduce((n, p) => n + p.usefulTokens, 0));
     let loss: tf.Scalar = tf.scalar(0);
     let sum: Record<string, tf.Tensor> = {};
-    for (let r0 = 0, k = 0; r0 < B; r0 += micro, k++) {
-      const r1 = Math.min(B, r0 + micro);
-      const weight = countNonPad(batch.y.subarray(r0 * T, r1 * T)) / total;
+    parts.forEach((part, k) => {
+      if (part.usefulTokens === 0) return; // an all-PAD part adds nothing to the loss or the gradients
+      const weight = part.usefulTokens / total;
       const next = tf.tidy(() => {
-        const [x, y] = rows(r0, r1);
+        const x = tf.tensor2d(part.x, [part.batchSize, part.time], 'int32');
+        const y = tf.tensor2d(part.y, [part.batchSize, part.time], 'int32');
         const seed = mixSeed(dropoutSeed, k);
         const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true, seed }).mul(weight) as tf.Scalar, vars);
         const named = byName(grads);
@@ -275,7 +271,7 @@ export class Trainer {
       tf.dispose([loss, ...Object.values(sum)]);
       loss = next.loss;
       sum = next.grads;
-    }
+    });
     return { loss, grads: sum };
   }
 
