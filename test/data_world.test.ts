@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  CharCorruptionDataset, DataError, DEFAULT_WORLD_OPTIONS, NameDataset, NAME_FIRST_TEMPLATES, PLACE_NAMES, Vocab, WORLD_PREAMBLE,
+  CharCorruptionDataset, DataError, DEFAULT_WORLD_OPTIONS, PLAIN_WORLD_OPTIONS, NameDataset, NAME_FIRST_TEMPLATES, PLACE_NAMES, Vocab, WORLD_PREAMBLE,
   describeWorld, encodePrompt, generateWorld, loadCorpus, missingCharacters, resolveDataDir, writeWorld,
 } from '../lib/data';
 
@@ -105,8 +105,10 @@ describe('data: synthetic world', () => {
     assert.equal(count(w.dev, 'London'), 5, 'a quarter of the London-born are in dev');
     for (const p of others) assert.ok(Math.abs(count(w.dev, p) - 4.5) <= 1, `${p} has ${count(w.dev, p)} dev people, expected 4 or 5`);
     const d = generateWorld();
-    assert.equal(count([...d.train, ...d.dev], 'London'), 4, 'the default world: 4 of 80 born in London');
-    assert.equal(count(d.dev, 'London'), 1, '1 of 20 dev answers is London: the baseline scores 5%, as on the real dev set');
+    assert.equal(count([...d.train, ...d.dev], 'London'), 8, 'the default world: 8 of 160 born in London');
+    assert.equal(count(d.dev, 'London'), 2, '2 of 40 dev answers are London: the baseline scores 5%, as on the real dev set');
+    const plain = generateWorld(PLAIN_WORLD_OPTIONS);
+    assert.equal(count(plain.dev, 'London'), 1, 'the plain world: 1 of 12');
   });
 
   it('obeys its difficulty knobs: places, London share, templates, place-first phrasing, distractors', () => {
@@ -145,8 +147,11 @@ describe('data: synthetic world', () => {
     assert.ok(w.people.length >= 40 && w.people.length <= 200);
     const lens = w.pretrainText.split('\n').slice(1).map((d) => d.length);
     const mean = lens.reduce((a, b) => a + b, 0) / lens.length;
-    assert.ok(mean < 100, `biographies average ${mean.toFixed(0)} characters, short enough for block 128`);
-    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 80 people \(60 train, 20 dev\), 16 places, 241 documents/);
+    assert.ok(mean < 140, `biographies average ${mean.toFixed(0)} characters, short enough for block 128`);
+    const plain = generateWorld(PLAIN_WORLD_OPTIONS);
+    assert.match(describeWorld(plain), /^synthetic world \(seed 0\): 48 people \(36 train, 12 dev\), 12 places, 145 documents/);
+    for (const d of plain.pretrainText.split('\n').slice(1)) assert.match(d, /^([A-Z][a-z]+ [A-Z][a-z]+) was born in ([A-Z][a-z]+)( in \d{4})?\. \1 was born in \2( in \d{4})?\.$/);
+    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 160 people \(120 train, 40 dev\), 24 places, 321 documents/);
   });
 });
 
@@ -171,7 +176,7 @@ describe('data: finding the corpus', () => {
     assert.deepEqual(resolveDataDir(), { dir: path.join(dir, 'world'), via: 'MINGPT_DATA_DIR' });
     const c = loadCorpus({ corpus: 'real' });
     assert.equal(c.source, 'synthetic', 'world.json marks a written world');
-    assert.match(c.description, /^synthetic world \(world\.json\) from .*world \(via MINGPT_DATA_DIR\): 62 lines/);
+    assert.match(c.description, /^synthetic world \(world\.json\) from .*world \(via MINGPT_DATA_DIR\): 42 lines/);
     assert.equal(c.pretrainText, w.pretrainText + '\n');
     assert.deepEqual(c.train.map((q) => [q.question, q.answer]), w.train.map((q) => [q.question, q.answer]));
     assert.deepEqual(c.dev.map((q) => [q.question, q.answer]), w.dev.map((q) => [q.question, q.answer]));

@@ -15,15 +15,18 @@
  * - the answer distribution: `londonShare`, the share of people born in London (5% in the real dev set,
  *   which is what the always-"London" baseline scores); every other place is equally common, and the dev
  *   people are spread over the places in the same proportions.
- * The defaults aim at a world a 2-layer, 128-wide GPT can learn in minutes on a CPU: 80 people (20 dev),
- * 16 places, three documents of two birth sentences per person (about 79 characters), four phrasings, names
- * of one or two syllables per part. Two things limit learning. (1) How often a name and its place are seen
+ * Two presets. DEFAULT_WORLD_OPTIONS (160 people, 40 dev, 24 places, two documents per person, each a
+ * birth sentence, another fact and a second birth sentence in eight phrasings) is the varied world the CLI's
+ * `--corpus synthetic` and its smoke tests use. PLAIN_WORLD_OPTIONS (48 people, 12 dev, 12 places, three
+ * documents per person of two birth sentences in two phrasings) is the plainest world measured to be
+ * memorised in minutes on a CPU. Two things limit learning. (1) How often a name and its place are seen
  * together: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, so with
- * block 64-72 both are visible in about 40-50% of the examples (65% with block 128), and exposures per
- * step scale as 1 / people. (2) How plain the text is: measured with a 2x128 GPT, block 64, batch 32, 750
- * pretraining steps on 48 people, "NAME was born in" was completed correctly for 3/30 people with one birth
- * sentence and one other fact per document and eight phrasings, but for 14/30 with two birth sentences, no
- * other facts and two phrasings. Fillers, place-first phrasings and distractors are there to make it harder.
+ * block 64-72 both are visible in only 40-50% of the examples (65% with block 128), and exposures per step
+ * scale as 1 / people. (2) How plain the text is. Measured with a 2x128 GPT, block 64, batch 32, lr 6e-3
+ * cosine over the run, probing "NAME was born in " after pretraining: the plain world, 750 steps: 14/30
+ * train and 5/12 dev people right; 48 people with one birth sentence and one other fact per document in
+ * eight phrasings: 3/30; 80 people, two birth sentences in four phrasings, 960 steps: 2/30; the default
+ * world, 660 steps: 0/30.
  *
  * The vocabulary comes from the pretraining text alone, so every character of the questions and answers
  * must occur there: a fixed first line ("Who was born where? ...") guarantees "W" and "?", and
@@ -80,18 +83,30 @@ export interface World {
 
 export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   seed: 0,
-  people: 80,
-  places: 16,
+  people: 160,
+  places: 24,
   devFraction: 0.25,
+  docsPerPerson: 2,
+  mentionsPerDoc: 2,
+  fillerSentences: 1,
+  templates: 8,
+  placeFirstShare: 0.15,
+  birthplaceFirst: true,
+  distractorShare: 0,
+  nameSyllables: [2, 2] as [number, number],
+  londonShare: 0.05,
+});
+
+/** The plainest world measured to be learnable in minutes on a CPU (see the module comment). */
+export const PLAIN_WORLD_OPTIONS: Readonly<Partial<WorldOptions>> = Object.freeze({
+  people: 48,
+  places: 12,
   docsPerPerson: 3,
   mentionsPerDoc: 2,
   fillerSentences: 0,
-  templates: 4,
-  placeFirstShare: 0.05,
-  birthplaceFirst: true,
-  distractorShare: 0,
+  templates: 2,
+  placeFirstShare: 0,
   nameSyllables: [1, 2] as [number, number],
-  londonShare: 0.05,
 });
 
 /** Candidate birthplaces, London first; a world with `places = k` uses London and k - 1 of the others. */
