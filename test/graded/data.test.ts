@@ -107,7 +107,7 @@ describe('part: span corruption', () => {
     assert.ok(distinct.size >= 10, `20 seeds gave only ${distinct.size} different examples`);
   });
 
-  it('[1 pts] lines shorter than 4 characters are not documents', () => {
+  it('[0 pts] lines shorter than 4 characters are not documents (provided code)', () => {
     const ds = new CharCorruptionDataset(vocab, CORPUS, 64);
     assert.deepEqual(ds.documents, [LONG_DOC, SHORT_DOC, 'Where was Ondrej born? In Prague.']);
     assert.equal(ds.length, 3);
@@ -155,7 +155,7 @@ describe('part: NameDataset', () => {
     assert.deepEqual(encodePrompt(vocab, 'Where was Ondřej Økland born?'), Array.from(x.slice(0, expected.length)));
   });
 
-  it('[1 pts] a question and answer too long for the block stop with an error naming the line', () => {
+  it('[0 pts] a question and answer too long for the block stop with an error naming the line (provided code)', () => {
     assert.throws(
       () => new NameDataset(vocab, [pair, { question: 'Where was Ada Lovelace born?', answer: 'London', line: 7, file: 'dev.tsv' }], 30),
       (e: unknown) => e instanceof DataError && /dev\.tsv line 7/.test(e.message) && /36 characters/.test(e.message) && /blockSize 30/.test(e.message),
