@@ -8,18 +8,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  CharCorruptionDataset, DataError, Example, MASK_CHAR, NameDataset, PAD_CHAR, Vocab, collate, encodePrompt, firstInvalidUtf8,
+  CharCorruptionDataset, Example, MASK_CHAR, NameDataset, PAD_CHAR, Vocab, collate, encodePrompt, firstInvalidUtf8,
   foldToAscii, foldToAsciiCounted, foldedAnswer, loadCorpus, parseQaTsv, parseQuestions, readQaTsv, readTextFile, resolveDataDir,
 } from '../lib/data';
+import { isDataError } from './data_helpers';
 import { Rng } from '../lib/util/random';
 
-function isDataError(pattern: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof DataError, `expected a DataError, got ${String(e)}`);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 describe('data: folding to ASCII', () => {
   it('removes accents, spells letters NFKD cannot split, drops what has no ASCII form', () => {

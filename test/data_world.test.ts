@@ -7,17 +7,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  CharCorruptionDataset, DataError, DEFAULT_WORLD_OPTIONS, PLAIN_WORLD_OPTIONS, NameDataset, NAME_FIRST_TEMPLATES, PLACE_NAMES, Vocab, WORLD_PREAMBLE,
+  CharCorruptionDataset, DEFAULT_WORLD_OPTIONS, PLAIN_WORLD_OPTIONS, NameDataset, NAME_FIRST_TEMPLATES, PLACE_NAMES, Vocab, WORLD_PREAMBLE,
   describeWorld, encodePrompt, generateWorld, loadCorpus, missingCharacters, resolveDataDir, writeWorld,
 } from '../lib/data';
+import { isDataError } from './data_helpers';
 
-function isDataError(pattern: RegExp): (e: unknown) => boolean {
-  return (e: unknown) => {
-    assert.ok(e instanceof DataError, `expected a DataError, got ${String(e)}`);
-    assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 describe('data: synthetic world', () => {
   it('is a function of its options: same seed, same text; another seed, another world', () => {
