@@ -17,6 +17,7 @@ import { datasetBatches, ExampleDataset } from '../lib/mingpt/batches';
 import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
 import type { GPTConfig } from '../lib/mingpt/config';
 import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
+import { DEFAULT_MICRO_BATCH } from '../lib/cli/main';
 import { currentCommit } from '../lib/results/record';
 import { writeFileAtomic } from '../lib/results/atomic';
 import { Projection, StageProjection, formatDuration } from '../lib/results/table';
@@ -65,7 +66,8 @@ async function main(): Promise<void> {
   const measure = async (c: GPTConfig, dataset: ExampleDataset, trainer: TrainerConfig): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> => {
     const model = new GPT(c, seed);
     try {
-      return await timeSteps(model, dataset, trainer, steps);
+      // As the CLI trains: each batch in slices of DEFAULT_MICRO_BATCH rows (the whole batch at once runs out of memory).
+      return await timeSteps(model, dataset, { ...trainer, microBatchSize: DEFAULT_MICRO_BATCH }, steps);
     } finally {
       model.dispose();
     }

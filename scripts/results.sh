@@ -12,8 +12,9 @@
 #
 # Settings (environment): SEED (0), SYN_WORLD (the synthetic world's options, JSON), SYN_SCALE (the synthetic runs'
 # preset), SYN_PRETRAIN / SYN_FINETUNE (flags that change its pretraining / its finetuning from pretrained
-# weights), REAL_SCALE (the real runs' preset), REAL_EPOCHS (the pretraining lengths, in epochs, one
-# run each), REAL_FINETUNE ("--epochs N" or empty: the preset's), REAL_NOPRETRAIN (1: also the no-pretraining row).
+# weights), REAL_SCALE (the real runs' preset), REAL_EPOCHS (the pretraining lengths, in epochs, one run each),
+# REAL_FINETUNE / REAL_SCRATCH (flags of the finetuning from pretrained weights / from scratch), REAL_NOPRETRAIN
+# (1: also the no-pretraining row).
 #
 # Pretraining runs of different lengths are separate runs from scratch: with the same seed, a run of E epochs is
 # exactly the first E epochs of a longer one (data order, corruption and dropout are functions of (seed, step),
@@ -30,9 +31,13 @@ SYN_WORLD=${SYN_WORLD:-'{"seed":0,"people":80,"places":16,"devFraction":0.25,"do
 SYN_PRETRAIN=${SYN_PRETRAIN:---epochs 150}
 SYN_FINETUNE=${SYN_FINETUNE:---epochs 15 --learning-rate 6e-4}
 REAL_SCALE=${REAL_SCALE:-smoke}
-REAL_EPOCHS=${REAL_EPOCHS:-2 8}
-REAL_FINETUNE=${REAL_FINETUNE:-}
-REAL_NOPRETRAIN=${REAL_NOPRETRAIN:-0}
+# Pretraining lengths on the real corpus, in epochs (at smoke scale, about 13 s an epoch on a quiet 2-core CPU).
+REAL_EPOCHS=${REAL_EPOCHS:-3 10 30}
+# Finetuning from pretrained weights: the course's learning rate, 5 epochs of the 2,000 pairs (625 steps).
+REAL_FINETUNE=${REAL_FINETUNE:---epochs 5 --learning-rate 6e-4}
+# Finetuning from scratch (the no-pretraining row): the preset, capped at 8 epochs (1,000 steps), as notebook 5.
+REAL_SCRATCH=${REAL_SCRATCH:---epochs 8}
+REAL_NOPRETRAIN=${REAL_NOPRETRAIN:-1}
 
 mingpt() {
   echo "+ mingpt $*" >&2
@@ -71,7 +76,7 @@ real() {
   mingpt london "${common[@]}" --outputs "$R/predictions/london.dev.txt"
   if [ "$REAL_NOPRETRAIN" = 1 ]; then
     # shellcheck disable=SC2086
-    mingpt finetune "${common[@]}" --scale "$REAL_SCALE" $REAL_FINETUNE --variant vanilla --writing-params "$C/vanilla-nopretrain.params"
+    mingpt finetune "${common[@]}" --scale "$REAL_SCALE" $REAL_SCRATCH --variant vanilla --writing-params "$C/vanilla-nopretrain.params"
     mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain.params" \
       --outputs "$R/predictions/vanilla-nopretrain.dev.txt"
   fi

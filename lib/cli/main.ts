@@ -313,7 +313,7 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
 async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
   const started = Date.now();
   const { pairs } = data.evalSet();
-  if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} has questions only`);
+  if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} has no "question<TAB>answer" line (no tab on any line: questions only, or tabs replaced by spaces?)`);
   const r = londonBaseline(pairs);
   if (args.outputs) writePredictions(args.outputs, r.predictions);
   const record: RunRecord = {
