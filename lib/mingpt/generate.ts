@@ -19,7 +19,7 @@ import { GPT, KVCache } from './model';
 export interface DecodeOptions {
   /** Use the key/value cache (default true). */
   useCache?: boolean;
-  /** Prompts decoded together (default 128). */
+  /** Prompts decoded together (default 256: on wasm, 500 dev questions in 2 batches of 256 took 13.2 s against 16.6 s in 4 of 128; the course model's KV cache for 256 rows is about 270 MB). */
   batchSize?: number;
   /**
    * End each row at the first generated id equal to this one (included): such rows hold fewer than `steps`
@@ -30,7 +30,7 @@ export interface DecodeOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-const DEFAULT_BATCH = 128;
+const DEFAULT_BATCH = 256;
 
 /** Returns, for each prompt, the prompt followed by the generated ids. */
 export function greedyDecode(model: GPT, prompts: number[][], steps: number, opts: DecodeOptions = {}): number[][] {
