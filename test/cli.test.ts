@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { main, EXIT } from '../lib/cli/main';
 import { parseCli } from '../lib/cli/args';
+import { generateWorld } from '../lib/data/synthetic_world';
 
 /** Runs the CLI in this process, capturing what it prints. */
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -81,6 +82,21 @@ describe('mingpt CLI: london', () => {
     const record = JSON.parse(fs.readFileSync(json.record, 'utf8'));
     assert.equal(record.row, 'london');
     assert.equal(record.correct, 2);
+    assert.equal(record.notes, undefined, 'a run on given files has no generated data to note');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('records the options of a generated synthetic world, so the run can be reproduced', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-london-'));
+    const r = await run(['london', '--corpus', 'synthetic', '--world-seed', '5', '--results-dir', dir, '--json']);
+    assert.equal(r.code, EXIT.ok, r.err);
+    const record = JSON.parse(fs.readFileSync(JSON.parse(r.out).record, 'utf8'));
+    const options = JSON.parse(record.notes.world);
+    const world = generateWorld(options);
+    assert.equal(options.seed, 5);
+    assert.equal(world.dev.length, record.total);
+    assert.equal(world.dev.filter((q) => q.answer === 'London').length, record.correct);
+    assert.match(record.notes.data, /^synthetic world \(seed 5\)/);
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -50,6 +50,12 @@ class DataSources {
     if (file === undefined) return this.auto().source;
     return fs.existsSync(path.join(path.dirname(file), 'world.json')) ? 'synthetic' : 'real';
   }
+  /** Facts a run record keeps about generated data (the world's options), empty when `file` was given. */
+  notes(file: string | undefined): Record<string, string> {
+    if (file !== undefined) return {};
+    const c = this.auto();
+    return { data: c.description, ...(c.world ? { world: JSON.stringify(c.world) } : {}) };
+  }
   describe(): string {
     const a = this.args;
     return a.pretrainCorpus ? `pretraining text ${a.pretrainCorpus}` : this.auto().description;
@@ -91,6 +97,8 @@ interface TrainingJob {
   checkpointMeta: Record<string, string>;
   row?: TableRow;
   files: Record<string, string>;
+  /** What the record keeps about generated data (DataSources.notes). */
+  dataNotes: Record<string, string>;
 }
 
 let stopRequests = 0;
@@ -175,7 +183,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     wallSeconds: result.seconds, model: job.model.config, trainer: job.trainer, completed: true, steps: result.steps,
     tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
     files: { ...job.files, writingParams: args.writingParams! },
-    notes: job.preset.name === 'custom' ? { preset: job.preset.description } : undefined,
+    notes: withNotes({ ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}) }),
   };
   const recordFile = writeRunRecord(args.resultsDir, record);
   log(`${job.label} done in ${formatSeconds(result.seconds)} (this session): final loss ${result.finalLoss.toFixed(4)}, ` +
@@ -210,7 +218,7 @@ async function pretrain(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const corpus = data.label(args.pretrainCorpus);
   try {
     return await train({
-      label: 'pretrain', args, preset, backend, model, vocab, dataset, trainer, corpus,
+      label: 'pretrain', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.pretrainCorpus),
       fingerprint: fingerprintOf(args, preset, config, trainer, dataset.length),
       checkpointMeta: { stage: 'pretrain', pretrained: 'false', scale: preset.name, corpus, seed: String(args.seed) },
       files: args.pretrainCorpus ? { pretrainCorpus: args.pretrainCorpus } : {},
@@ -240,7 +248,7 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const checkpointMeta = { stage: 'finetune', pretrained: String(fromPretrained), scale: preset.name, corpus, seed: String(args.seed) };
   try {
     return await train({
-      label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus,
+      label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.finetuneCorpus),
       fingerprint: fingerprintOf(args, preset, model.config, trainer, dataset.length),
       checkpointMeta,
       row: tableRow(checkpointMeta, model.config.variant),
@@ -252,6 +260,11 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   } finally {
     model.dispose();
   }
+}
+
+/** A record's notes, or undefined when there is nothing to note. */
+function withNotes(notes: Record<string, string>): Record<string, string> | undefined {
+  return Object.keys(notes).length > 0 ? notes : undefined;
 }
 
 /** The results-table row of a finetuned model, from its checkpoint's metadata. */
@@ -300,6 +313,7 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
       corpus: data.label(args.evalCorpus), scale: String(meta.scale ?? 'unknown'), seed: Number(meta.seed ?? args.seed),
       backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(),
       wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
+      notes: withNotes(data.notes(args.evalCorpus)),
     };
     const recordFile = writeRunRecord(args.resultsDir, record);
     io.err(`predictions written to ${args.outputs}; record ${recordFile}`);
@@ -321,6 +335,7 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
     backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(), wallSeconds: (Date.now() - started) / 1000,
     accuracy: r.accuracy, correct: r.correct, total: r.total,
     files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
+    notes: withNotes(data.notes(args.evalCorpus)),
   };
   const recordFile = writeRunRecord(args.resultsDir, record);
   reportAccuracy(io, args, r, { row: 'london', record: recordFile });

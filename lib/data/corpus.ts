@@ -28,6 +28,8 @@ export interface Corpus {
   files?: { wiki: string; train: string; dev: string; test?: string };
   /** One line saying what this is, for logs and notebooks. */
   description: string;
+  /** The options of a generated synthetic world (all of them, defaults filled in), so a run can be reproduced. */
+  world?: WorldOptions;
 }
 
 export type CorpusChoice = 'auto' | 'real' | 'synthetic';
@@ -126,5 +128,8 @@ export function loadCorpus(opts: LoadCorpusOptions = {}): Corpus {
     }
   }
   const world = generateWorld(opts.world);
-  return { source: 'synthetic', pretrainText: world.pretrainText, train: world.train, dev: world.dev, description: describeWorld(world) };
+  return {
+    source: 'synthetic', pretrainText: world.pretrainText, train: world.train, dev: world.dev,
+    description: describeWorld(world), world: world.options,
+  };
 }
