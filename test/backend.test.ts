@@ -4,6 +4,7 @@ import { describeBackend, initBackend, parseBackendName } from '../lib/backend';
 import { wasmFixesInstalled } from '../lib/backend/wasm_fixes';
 import { Rng } from '../lib/util/random';
 import { ToyGPT, randomBatch, trainStep } from '../bench/toy_gpt';
+import { maxAbsDiff } from './numeric_helpers';
 
 /** C = op(A) op(B) by loops, op = transpose when the flag is set; A, B row-major. */
 function matMulByLoops(a: Float32Array, aShape: [number, number], b: Float32Array, bShape: [number, number], ta: boolean, tb: boolean): Float32Array {
@@ -25,13 +26,6 @@ function transposed(x: Float32Array, [r, c]: [number, number]): Float32Array {
   const out = new Float32Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = x[i * c + j];
   return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.strictEqual(a.length, b.length, 'lengths differ');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('backend', () => {

@@ -6,6 +6,7 @@ import { initBackend, wasmThreadsWanted } from '../lib/backend';
 import { setFastWasmKernels } from '../lib/backend/wasm_fixes';
 import { MIN_SLICE_WORK, simplify } from '../lib/backend/wasm_kernels';
 import { Rng } from '../lib/util/random';
+import { maxAbsDiff } from './numeric_helpers';
 
 /** Runs f with the fast kernels off, then on, and returns both results' values. */
 function bothWays(f: () => tf.Tensor): [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array, number[]] {
@@ -18,13 +19,6 @@ function bothWays(f: () => tf.Tensor): [Float32Array | Int32Array | Uint8Array, 
   const r: [Float32Array | Int32Array | Uint8Array, Float32Array | Int32Array | Uint8Array, number[]] = [slow.dataSync() as Float32Array, fast.dataSync() as Float32Array, fast.shape];
   tf.dispose([slow, fast]);
   return r;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.strictEqual(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('fast wasm kernels', () => {

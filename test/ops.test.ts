@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { causalAttention, causalAttentionReference, dropout, dropoutMask } from '../lib/backend/ops';
 import { Rng } from '../lib/util/random';
+import { maxAbsDiff } from './numeric_helpers';
 
 /** Attention written as loops over plain arrays: the definition, with no tf at all. */
 function attentionByLoops(q: Float32Array, k: Float32Array, v: Float32Array, [B, H, T, D]: number[]): Float32Array {
@@ -27,13 +28,6 @@ function attentionByLoops(q: Float32Array, k: Float32Array, v: Float32Array, [B,
 
 function randomTensor(rng: Rng, shape: [number, number, number, number]): tf.Tensor4D {
   return tf.tensor4d(rng.normals(shape.reduce((a, b) => a * b, 1)), shape);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.strictEqual(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('causalAttention', () => {
