@@ -8,7 +8,8 @@
  * Options: --json (one JSON object), --steps N (measured, default 5), --warmup N (default 2), --batch B
  * (default 128), --micro M (default 16: the batch runs as micro-batches of M rows sorted by length, each cut
  * after its own last real target, gradients added exactly (lib/backend/accumulate.ts); 0: one pass through
- * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128),
+ * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128), --threads 1|2 (2: a helper thread
+ * computes half of the micro-batches, lib/mingpt/parallel.ts),
  * --variant vanilla|rope, --no-trim (compute the PAD columns too), --no-eval,
  * --leak-steps N (also run N more steps and compare the tensor count after 1 and after N; default 0),
  * --vs-pytorch (run bench/reference_pytorch.py on the same batches and print the ratios).
@@ -29,8 +30,9 @@ import { Batch, MINGPT_TRAINER_DEFAULTS, Trainer } from '../lib/mingpt/trainer';
 import { datasetBatches } from '../lib/mingpt/batches';
 import { SCALES } from '../lib/mingpt/presets';
 import { predictBirthplaces } from '../lib/eval/evaluate';
-import { AdamW, clipByGlobalNorm } from '../lib/mingpt/optim';
-import { accumulatedGrads, splitByLength } from '../lib/backend/accumulate';
+import { splitByLength } from '../lib/backend/accumulate';
+import { GradientHelper } from '../lib/mingpt/parallel';
+import { setBlasThreads } from '../lib/backend/wasm_fixes';
 
 export interface BenchOptions {
   json: boolean;
@@ -43,10 +45,11 @@ export interface BenchOptions {
   leakSteps: number;
   vsPytorch: boolean;
   micro: number;
+  threads: number;
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 16 };
+  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 16, threads: 1 };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`bench: ${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
@@ -60,6 +63,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     else if (a === '--batch') o.batch = int(a, argv[++i], 1);
     else if (a === '--leak-steps') o.leakSteps = int(a, argv[++i], 0);
     else if (a === '--micro') o.micro = int(a, argv[++i], 0);
+    else if (a === '--threads') {
+      o.threads = int(a, argv[++i], 1);
+      if (o.threads > 2) throw new Error(`bench: --threads must be 1 or 2, got ${o.threads}`);
+    }
     else if (a === '--variant') {
       const v = argv[++i];
       if (v !== 'vanilla' && v !== 'rope') throw new Error(`bench: --variant must be vanilla or rope, got ${JSON.stringify(v)}`);
@@ -93,37 +100,23 @@ async function main(): Promise<void> {
   const data = datasetBatches(dataset, { trimPad: opts.trim });
   const model = new GPT(courseModelConfig(vocab.size, opts.variant), 0);
   const full = SCALES.full;
+  const helper = opts.threads > 1 ? await GradientHelper.start(model.config) : undefined;
+  if (helper) setBlasThreads(1); // two threads call OpenBLAS at once: one BLAS thread each
   const trainer = new Trainer(model, data, {
     ...MINGPT_TRAINER_DEFAULTS, maxEpochs: 1000, batchSize: opts.batch, learningRate: full.pretrain.learningRate,
     decay: true, warmupTokens: full.warmupTokens, finalTokens: full.finalTokensEpochs * dataset.length * full.model.blockSize, seed: 0,
-  });
+    microBatchSize: opts.micro > 0 ? opts.micro : undefined,
+  }, { helper });
   const batches: Batch[] = [];
   const nSteps = opts.warmup + opts.steps;
   for (let s = 0; s < nSteps; s++) batches.push(data.batch(trainer.batchIndices(s), 1000 + s));
   const lr = full.pretrain.learningRate;
 
-  // The step: the trainer's own, or the same optimizer (AdamW, clipping at 1.0) on accumulated micro-batches.
-  const names = [...model.params.keys()];
-  const vars = names.map((n) => model.params.get(n) as tf.Variable);
-  const optimizer = new AdamW(model.params, model.decayParamNames(), { betas: [0.9, 0.95], eps: 1e-8, weightDecay: 0.1 });
+  // The trainer's own step (micro-batches sorted by length, AdamW, clipping at 1.0); returns the positions computed.
   const step = (b: Batch, seed: number): number => {
-    if (opts.micro === 0) {
-      trainer.trainStep(b, lr, seed);
-      return b.batchSize * b.time;
-    }
-    const parts = splitByLength(b, opts.micro);
-    const { grads } = accumulatedGrads(vars, parts, (x, y, m) => model.loss(x, y, { training: true, seed: seed * 64 + m }));
-    const byName: Record<string, tf.Tensor> = {};
-    names.forEach((n, i) => {
-      const g = grads.get(vars[i]);
-      if (g) byName[n] = g;
-    });
-    tf.tidy(() => {
-      const { grads: clipped, norm } = clipByGlobalNorm(byName, MINGPT_TRAINER_DEFAULTS.gradNormClip);
-      if (Number.isFinite(norm.dataSync()[0])) optimizer.apply(clipped, lr);
-    });
-    tf.dispose([...grads.values()]);
-    return parts.reduce((s, p) => s + p.batchSize * p.time, 0);
+    trainer.trainStep(b, lr, seed);
+    if (opts.micro === 0) return b.batchSize * b.time;
+    return splitByLength(b, opts.micro).filter((p) => p.usefulTokens > 0).reduce((n, p) => n + p.batchSize * p.time, 0);
   };
   for (let s = 0; s < opts.warmup; s++) step(batches[s], s);
   const tensorsBefore = tf.memory().numTensors;
@@ -150,6 +143,7 @@ async function main(): Promise<void> {
     backend_detail: describeBackend(info),
     batch_size: opts.batch,
     micro_batch: opts.micro,
+    threads: opts.threads,
     variant: opts.variant,
     trim_pad: opts.trim,
     steps_measured: opts.steps,
@@ -176,6 +170,7 @@ async function main(): Promise<void> {
     result.eval_cpu_s = round(cpuMsSince(c0) / 1000, 2);
     result.eval_questions = corpus.dev.length;
   } else result.eval_s = null;
+  await helper?.dispose();
   result.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024, 0);
   result.cpus = os.cpus().length;
   result.load_average_1m = round(os.loadavg()[0], 2);

@@ -7,11 +7,12 @@
  * `TFJS_BACKEND` (`tensorflow`, `wasm` or `cpu`) overrides the choice.
  *
  * Loading the wasm backend also installs the fixes in `wasm_fixes.ts`, without which training on wasm is
- * either impossible (no gradient for embedding lookups) or very slow (transposed matMuls).
+ * either impossible (no gradient for embedding lookups) or very slow (transposed matMuls), and puts its matrix
+ * products on OpenBLAS where that library is installed (`native_blas.ts`; `MINGPT_BLAS=off` keeps XNNPACK).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
-import { installWasmFixes } from './wasm_fixes';
+import { installWasmFixes, nativeBlasStatus } from './wasm_fixes';
 import { unrefWasmWorkers, withThreadedWasmPatches } from './wasm_threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -81,6 +82,7 @@ async function tryWasm(): Promise<string | undefined> {
     installWasmFixes();
     return undefined;
   } catch (e) {
+    if (e instanceof Error && e.message.startsWith('MINGPT_BLAS=on')) throw e;
     return `wasm failed (${firstLine(e)})`;
   }
 }
@@ -130,5 +132,6 @@ export function activeBackend(): BackendInfo | undefined {
 /** One line for the first output of every notebook. */
 export function describeBackend(info: BackendInfo): string {
   const threads = info.name === 'wasm' && wasmThreads > 1 ? `, ${wasmThreads} threads` : '';
-  return `tfjs ${info.tfjsVersion} on backend "${info.name}"${threads} (${info.reason})`;
+  const blas = info.name === 'wasm' ? `, ${nativeBlasStatus().reason}` : '';
+  return `tfjs ${info.tfjsVersion} on backend "${info.name}"${threads}${blas} (${info.reason})`;
 }

@@ -23,6 +23,8 @@ import { splitByLength } from '../backend/accumulate';
 import { AdamW, AdamWState, clipByGlobalNorm } from './optim';
 import { LrSchedule, TokenCounting, learningRateAt, tokensInBatch, validateSchedule } from './schedule';
 import { Rng } from '../util/random';
+import { sumWeightedGrads, WeightedPart } from './grads';
+import { GradientHelper, balanceParts, flattenParams, unflatten } from './parallel';
 
 /** What the trainer needs of a model (lib/mingpt/model.ts's GPT has it). */
 export interface TrainableModel {
@@ -155,7 +157,12 @@ export class Trainer {
   private curve: CurvePoint[] = [];
   private permutation: { epoch: number; order: number[] } | undefined;
 
-  constructor(readonly model: TrainableModel, readonly data: BatchSource, config: TrainerConfig) {
+  /**
+   * @param runtime what is not configuration: a helper thread that computes part of every batch
+   *   (`GradientHelper.start(model.config)`; used when the batch is split into micro-batches).
+   */
+  constructor(readonly model: TrainableModel, readonly data: BatchSource, config: TrainerConfig,
+    private readonly runtime: { helper?: GradientHelper } = {}) {
     validateTrainerConfig(config);
     if (data.length <= 0) throw new Error('Trainer: the training dataset is empty');
     this.config = config;
@@ -251,28 +258,24 @@ export class Trainer {
     }
     // Rows sorted by length and cut after each part's own last real target (lib/backend/accumulate.ts):
     // exact, and short rows no longer pay for the longest one.
-    const parts = splitByLength(batch, micro);
-    const total = Math.max(1, parts.reduce((n, p) => n + p.usefulTokens, 0));
-    let loss: tf.Scalar = tf.scalar(0);
-    let sum: Record<string, tf.Tensor> = {};
-    parts.forEach((part, k) => {
-      if (part.usefulTokens === 0) return; // an all-PAD part adds nothing to the loss or the gradients
-      const weight = part.usefulTokens / total;
-      const next = tf.tidy(() => {
-        const x = tf.tensor2d(part.x, [part.batchSize, part.time], 'int32');
-        const y = tf.tensor2d(part.y, [part.batchSize, part.time], 'int32');
-        const seed = mixSeed(dropoutSeed, k);
-        const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true, seed }).mul(weight) as tf.Scalar, vars);
-        const named = byName(grads);
-        const added: Record<string, tf.Tensor> = {};
-        for (const name of Object.keys(named)) added[name] = sum[name] ? sum[name].add(named[name]) : named[name];
-        return { loss: loss.add(value) as tf.Scalar, grads: added };
-      });
-      tf.dispose([loss, ...Object.values(sum)]);
-      loss = next.loss;
-      sum = next.grads;
+    const split = splitByLength(batch, micro);
+    const total = Math.max(1, split.reduce((n, p) => n + p.usefulTokens, 0));
+    const parts: WeightedPart[] = [];
+    split.forEach((part, k) => {
+      // An all-PAD part adds nothing to the loss or the gradients.
+      if (part.usefulTokens > 0) parts.push({ ...part, weight: part.usefulTokens / total, seed: mixSeed(dropoutSeed, k) });
     });
-    return { loss, grads: sum };
+    const helper = this.runtime.helper;
+    if (!helper || parts.length < 2) return sumWeightedGrads(this.model, parts);
+    // Two threads: the helper computes its share while this thread computes the rest (lib/mingpt/parallel.ts).
+    const { local, remote } = balanceParts(parts);
+    helper.post(flattenParams(this.model.params), remote);
+    const mine = sumWeightedGrads(this.model, local);
+    const theirs = helper.wait();
+    const remoteGrads = unflatten(theirs.grads, this.model.params);
+    const grads: Record<string, tf.Tensor> = {};
+    for (const [name, g] of remoteGrads) grads[name] = mine.grads[name] ? tf.add(mine.grads[name], g) : g;
+    return { loss: tf.add(mine.loss, theirs.loss) as tf.Scalar, grads };
   }
 
   /** Trains from the current step to the end (or until stopped). */

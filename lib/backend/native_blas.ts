@@ -1,0 +1,177 @@
+/**
+ * Matrix products of the wasm backend on the machine's own BLAS (OpenBLAS), called in place on the wasm heap.
+ *
+ * Why: XNNPACK inside tfjs-backend-wasm multiplies at about 30 GFLOP/s on one thread here (wasm SIMD is 128
+ * bits wide, without fused multiply-add), while OpenBLAS reaches 120 GFLOP/s per core with AVX2/AVX-512 FMA
+ * (bench/README.md). Matrix products are about 70% of a training step, so this is where PyTorch's speed is.
+ *
+ * How: `koffi` (an FFI with prebuilt binaries on npm, no compiler needed) loads `libopenblas.so.0` and calls
+ * `cblas_sgemm` with Float32Array views of the wasm memory: no copy in or out, and transposes are free (they
+ * are BLAS flags). Everything else stays on the wasm backend. It is optional in every way: no koffi, no
+ * OpenBLAS, or `MINGPT_BLAS=off`, and the products run on XNNPACK as before.
+ *
+ * Environment:
+ * - `MINGPT_BLAS`: `auto` (default: use OpenBLAS when it loads), `off`, or `on` (fail when it does not load).
+ * - `MINGPT_BLAS_LIB`: a path or file name of the library, instead of the usual OpenBLAS names.
+ * - `OPENBLAS_NUM_THREADS`: OpenBLAS's own setting, read by the library (default: all cores).
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { broadcast_util } from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+
+export type BlasMode = 'auto' | 'on' | 'off';
+
+const ROW_MAJOR = 101;
+const NO_TRANS = 111;
+const TRANS = 112;
+
+/** C = alpha op(A) op(B) + beta C on row-major float32 arrays (views of the wasm heap). */
+export type Sgemm = (transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+  a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number) => void;
+
+export interface NativeBlas {
+  /** e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64" */
+  config: string;
+  /** The file it was loaded from. */
+  library: string;
+  threads: number;
+  sgemm: Sgemm;
+  /** OpenBLAS's thread count for later calls, process-wide (1 when several threads call it at once). */
+  setThreads(n: number): void;
+}
+
+export interface BlasLoad {
+  blas?: NativeBlas;
+  /** Why it is or is not in use, for describeBackend. */
+  reason: string;
+}
+
+const LIBRARY_NAMES = ['libopenblas.so.0', 'libopenblas.so', 'libopenblas.dylib', 'libopenblas.0.dylib'];
+
+/** Reads MINGPT_BLAS, with an error that names the variable and the valid values. */
+export function blasMode(env: NodeJS.ProcessEnv = process.env): BlasMode {
+  const raw = (env.MINGPT_BLAS ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'auto') return 'auto';
+  if (raw === 'on' || raw === 'off') return raw;
+  throw new Error(`MINGPT_BLAS="${env.MINGPT_BLAS}" must be one of auto, on, off`);
+}
+
+/** The koffi surface used here (its own typings use `any` for functions). */
+interface Koffi {
+  load(path: string): { func(definition: string): (...args: unknown[]) => unknown };
+}
+
+/**
+ * Loads OpenBLAS through koffi. Never throws for a missing library in `auto` mode: the reason comes back
+ * instead, and the caller keeps XNNPACK.
+ */
+export function loadNativeBlas(env: NodeJS.ProcessEnv = process.env): BlasLoad {
+  const mode = blasMode(env);
+  if (mode === 'off') return { reason: 'MINGPT_BLAS=off' };
+  let koffi: Koffi;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    koffi = require('koffi') as Koffi;
+  } catch (e) {
+    return fail(mode, `koffi not available (${firstLine(e)})`);
+  }
+  const names = env.MINGPT_BLAS_LIB ? [env.MINGPT_BLAS_LIB] : LIBRARY_NAMES;
+  const errors: string[] = [];
+  for (const library of names) {
+    try {
+      const lib = koffi.load(library);
+      const gemm = lib.func('void cblas_sgemm(int, int, int, int, int, int, float, float *, int, float *, int, float, float *, int)');
+      const getConfig = lib.func('const char *openblas_get_config()');
+      const getThreads = lib.func('int openblas_get_num_threads()');
+      const setThreads = lib.func('void openblas_set_num_threads(int)');
+      const sgemm: Sgemm = (transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
+        gemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      };
+      const blas: NativeBlas = {
+        config: String(getConfig()).trim(), library, threads: Number(getThreads()), sgemm,
+        setThreads(n: number) {
+          setThreads(n);
+          blas.threads = Number(getThreads());
+        },
+      };
+      if (!selfTest(blas)) return fail(mode, `${library}: cblas_sgemm gave a wrong product in the self-test`);
+      return { blas, reason: `matMul on ${blas.config.split(' ').slice(0, 2).join(' ')}, ${blas.threads} thread${blas.threads === 1 ? '' : 's'}` };
+    } catch (e) {
+      errors.push(`${library}: ${firstLine(e)}`);
+    }
+  }
+  return fail(mode, `OpenBLAS not found (${errors.join('; ')}); install it with apt-get install libopenblas0-pthread`);
+}
+
+function fail(mode: BlasMode, reason: string): BlasLoad {
+  if (mode === 'on') throw new Error(`MINGPT_BLAS=on but ${reason}`);
+  return { reason: `matMul on XNNPACK: ${reason}` };
+}
+
+/** A 2x3 by 3x2 product with known answer, through subarray views (as the kernels call it). */
+function selfTest(blas: NativeBlas): boolean {
+  const mem = new Float32Array(32);
+  mem.set([1, 2, 3, 4, 5, 6], 4); // A at 4: [[1,2,3],[4,5,6]]
+  mem.set([1, 0, 0, 1, 1, 1], 12); // B at 12: [[1,0],[0,1],[1,1]]
+  const c = mem.subarray(20, 24);
+  blas.sgemm(false, false, 2, 2, 3, 1, mem.subarray(4, 10), 3, mem.subarray(12, 18), 2, 0, c, 2);
+  return [4, 5, 10, 11].every((v, i) => c[i] === v) && mem[19] === 0 && mem[24] === 0;
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}
+
+const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/**
+ * out = op(a) op(b) (+ bias) for float32 tensors of shape (..., m, k) x (..., k, n), op a transpose of the last
+ * two axes when its flag is set, batch axes equal or one side a single matrix (batch 1, broadcast). Returns
+ * undefined for anything else (other dtypes, other broadcasts, a bias that is not a row of n values or a
+ * scalar): the caller then uses the wasm kernel.
+ */
+export function blasMatMul(blas: NativeBlas, backend: BackendWasm, a: TensorInfo, b: TensorInfo,
+  transposeA: boolean, transposeB: boolean, bias?: TensorInfo): TensorInfo | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  if (a.shape.length < 2 || b.shape.length < 2) return undefined;
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
+  if (k !== k2) return undefined;
+  const aBatch = sizeOf(a.shape.slice(0, -2)), bBatch = sizeOf(b.shape.slice(0, -2));
+  if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) return undefined;
+  const batch = Math.max(aBatch, bBatch);
+  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (sizeOf(outer) !== batch) return undefined;
+  let biasSize = 0;
+  if (bias) {
+    biasSize = sizeOf(bias.shape);
+    if (bias.dtype !== 'float32' || (biasSize !== n && biasSize !== 1) || (biasSize === n && bias.shape[bias.shape.length - 1] !== n)) return undefined;
+  }
+  const out = backend.makeOutput([...outer, m, n], 'float32');
+  // makeOutput may grow the heap, which detaches earlier views: take every view after it.
+  const av = backend.typedArrayFromHeap(a) as Float32Array;
+  const bv = backend.typedArrayFromHeap(b) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Float32Array;
+  if (m === 0 || n === 0) return out;
+  if (bias) {
+    const bs = backend.typedArrayFromHeap(bias) as Float32Array;
+    if (biasSize === 1) ov.fill(bs[0]);
+    else for (let r = 0; r < ov.length; r += n) ov.set(bs, r);
+  } else if (k === 0) {
+    ov.fill(0);
+  }
+  if (k === 0) return out; // an empty sum: the bias alone, or zeros (and BLAS rejects a leading dimension of 0)
+  const lda = transposeA ? m : k;
+  const ldb = transposeB ? k : n;
+  const aStep = aBatch === 1 ? 0 : m * k, bStep = bBatch === 1 ? 0 : k * n;
+  const beta = bias ? 1 : 0;
+  for (let i = 0; i < batch; i++) {
+    blas.sgemm(transposeA, transposeB, m, n, k, 1,
+      av.subarray(i * aStep, i * aStep + m * k), lda,
+      bv.subarray(i * bStep, i * bStep + k * n), ldb,
+      beta, ov.subarray(i * m * n, (i + 1) * m * n), n);
+  }
+  return out;
+}
