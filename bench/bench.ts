@@ -6,10 +6,10 @@
  * median step. Then times greedy decoding of the 500 dev questions (32 characters each, key/value cache).
  *
  * Options: --json (one JSON object), --steps N (measured, default 5), --warmup N (default 2), --batch B
- * (default 128), --micro M (default 16: the batch runs as micro-batches of M rows sorted by length, each cut
+ * (default 128), --micro M (default 8: the batch runs as micro-batches of M rows sorted by length, each cut
  * after its own last real target, gradients added exactly (lib/backend/accumulate.ts); 0: one pass through
- * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128), --threads 1|2 (2: a helper thread
- * computes half of the micro-batches, lib/mingpt/parallel.ts),
+ * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128), --threads 1|2 (default: 2 on wasm with
+ * 2+ cores; 2: a helper thread computes half of the micro-batches, lib/mingpt/parallel.ts),
  * --variant vanilla|rope, --no-trim (compute the PAD columns too), --no-eval,
  * --leak-steps N (also run N more steps and compare the tensor count after 1 and after N; default 0),
  * --vs-pytorch (run bench/reference_pytorch.py on the same batches and print the ratios).
@@ -31,7 +31,7 @@ import { datasetBatches } from '../lib/mingpt/batches';
 import { SCALES } from '../lib/mingpt/presets';
 import { predictBirthplaces } from '../lib/eval/evaluate';
 import { splitByLength } from '../lib/backend/accumulate';
-import { GradientHelper } from '../lib/mingpt/parallel';
+import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
 import { setBlasThreads } from '../lib/backend/wasm_fixes';
 
 export interface BenchOptions {
@@ -49,7 +49,7 @@ export interface BenchOptions {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 16, threads: 1 };
+  const o: BenchOptions = { json: false, steps: 5, warmup: 2, batch: 128, variant: 'vanilla', trim: true, evaluate: true, leakSteps: 0, vsPytorch: false, micro: 8, threads: 0 };
   const int = (flag: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`bench: ${flag} needs an integer >= ${min}, got ${v === undefined ? 'nothing' : JSON.stringify(v)}`);
@@ -100,6 +100,7 @@ async function main(): Promise<void> {
   const data = datasetBatches(dataset, { trimPad: opts.trim });
   const model = new GPT(courseModelConfig(vocab.size, opts.variant), 0);
   const full = SCALES.full;
+  if (opts.threads === 0) opts.threads = defaultTrainingThreads(info.name);
   const helper = opts.threads > 1 ? await GradientHelper.start(model.config) : undefined;
   if (helper) setBlasThreads(1); // two threads call OpenBLAS at once: one BLAS thread each
   const trainer = new Trainer(model, data, {

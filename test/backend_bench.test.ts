@@ -2,9 +2,9 @@ import * as assert from 'node:assert';
 import { fullPretrainPositions, median, parseBenchArgs } from '../bench/bench';
 
 describe('bench options and arithmetic', () => {
-  it('defaults: batch 128 in micro-batches of 16, 2 warm-up and 5 measured steps, evaluation on', () => {
+  it('defaults: batch 128 in micro-batches of 8, threads by the machine, 2 warm-up and 5 measured steps, evaluation on', () => {
     const o = parseBenchArgs([]);
-    assert.deepStrictEqual([o.batch, o.micro, o.warmup, o.steps, o.evaluate, o.trim, o.json, o.vsPytorch], [128, 16, 2, 5, true, true, false, false]);
+    assert.deepStrictEqual([o.batch, o.micro, o.threads, o.warmup, o.steps, o.evaluate, o.trim, o.json, o.vsPytorch], [128, 8, 0, 2, 5, true, true, false, false]);
   });
 
   it('reads every option, and names the bad one', () => {
@@ -14,6 +14,8 @@ describe('bench options and arithmetic', () => {
     assert.throws(() => parseBenchArgs(['--batch']), /--batch needs an integer >= 1, got nothing/);
     assert.throws(() => parseBenchArgs(['--variant', 'gpt2']), /--variant must be vanilla or rope, got "gpt2"/);
     assert.throws(() => parseBenchArgs(['--fast']), /unknown option "--fast"/);
+    assert.strictEqual(parseBenchArgs(['--threads', '2']).threads, 2);
+    assert.throws(() => parseBenchArgs(['--threads', '3']), /--threads must be 1 or 2, got 3/);
   });
 
   it('median of odd and even counts', () => {

@@ -71,7 +71,7 @@ describe('mingpt smoke run on the synthetic world: pretrain -> finetune -> evalu
     assert.equal(preRecord.scale, 'smoke');
     assert.equal(preRecord.corpus, 'synthetic');
     assert.equal(preRecord.curve!.length, preRecord.steps);
-    assert.equal(preRecord.trainer!.maxEpochs, 10);
+    assert.equal(preRecord.trainer!.maxEpochs, 30);
     assert.equal(preRecord.model!.dropout, 0);
   });
 });

@@ -89,6 +89,32 @@ describe('matrix products on OpenBLAS (lib/backend/native_blas.ts)', () => {
     tf.dispose([x, w]);
   });
 
+  const sums: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
+    { shape: [8, 11, 6], axis: [0, 1] }, // a bias gradient: (B, T, C) -> C
+    { shape: [8, 11, 6], axis: [1, 0], keepDims: true },
+    { shape: [8, 11, 6], axis: [-3] },
+    { shape: [700, 5], axis: 0 },
+    { shape: [8, 11, 6], axis: [1] }, // not leading: wasm's kernel
+    { shape: [8, 11, 6], axis: [0, 1, 2] }, // everything: wasm's kernel
+  ];
+  for (const c of sums) {
+    it(`sum of [${c.shape}] over axis ${JSON.stringify(c.axis)}${c.keepDims ? ' (keepDims)' : ''} equals wasm's and a loop`, () => {
+      const rng = new Rng(c.shape.length + 7);
+      const x = randomTensor(rng, c.shape);
+      const [slow, fast] = xnnpackThenBlas(() => tf.sum(x, c.axis, c.keepDims));
+      const shape = tf.tidy(() => tf.sum(x, c.axis, c.keepDims).shape);
+      assert.ok(maxAbsDiff(slow[0], fast[0]) < 1e-4, `differs by ${maxAbsDiff(slow[0], fast[0])}`);
+      if (JSON.stringify(c.axis) === '[0,1]') {
+        const v = x.arraySync() as number[][][];
+        const loop = v[0][0].map((_, k) => v.reduce((s, plane) => s + plane.reduce((t, row) => t + row[k], 0), 0));
+        assert.ok(maxAbsDiff(fast[0], loop) < 1e-4);
+        assert.deepEqual(shape, [6]);
+      }
+      if (c.keepDims) assert.deepEqual(shape, [1, 1, 6]);
+      x.dispose();
+    });
+  }
+
   it('tf.clone shares memory by reference: disposing the original leaves the clone intact', () => {
     const x = tf.tensor([1, 2, 3]);
     const y = tf.clone(x);

@@ -175,3 +175,27 @@ export function blasMatMul(blas: NativeBlas, backend: BackendWasm, a: TensorInfo
   }
   return out;
 }
+
+let ones = new Float32Array(0);
+
+/**
+ * sum over the leading axes [0, r) of a float32 tensor, r < rank (the gradient of every bias and LayerNorm
+ * gain): out (1 x C) = ones (1 x N) X (N x C) on BLAS. wasm's Sum first transposes the reduced axes to the
+ * end, a full copy. Returns undefined for any other reduction (the caller keeps wasm's kernel).
+ */
+export function blasSumLeading(blas: NativeBlas, backend: BackendWasm, x: TensorInfo, axis: number | number[], keepDims: boolean): TensorInfo | undefined {
+  if (x.dtype !== 'float32') return undefined;
+  const rank = x.shape.length;
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+  const r = axes.length;
+  if (r === 0 || r >= rank || axes.some((a, i) => a !== i)) return undefined;
+  const n = sizeOf(x.shape.slice(0, r)), c = sizeOf(x.shape.slice(r));
+  if (n === 0 || c === 0) return undefined;
+  const outShape = keepDims ? [...x.shape.slice(0, r).map(() => 1), ...x.shape.slice(r)] : x.shape.slice(r);
+  const out = backend.makeOutput(outShape, 'float32');
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Float32Array;
+  if (ones.length < n) ones = new Float32Array(Math.max(n, 2 * ones.length)).fill(1);
+  blas.sgemm(false, false, 1, c, n, 1, ones, n, xv, c, 0, ov, c);
+  return out;
+}

@@ -10,12 +10,14 @@
  * 3. Transpose and batched BatchMatMul are replaced by the faster kernels of `wasm_kernels.ts` (measured in
  *    bench/; `setFastWasmKernels(false)` restores the originals, for tests that compare the two).
  * 4. Where OpenBLAS can be loaded (`native_blas.ts`), BatchMatMul and _FusedMatMul (linear activation) run on it,
- *    transposes included, 4-8x faster than XNNPACK; `setNativeBlas(false)` returns them to 2. and 3.
+ *    transposes included, 4-8x faster than XNNPACK, and so do sums over leading axes (bias gradients);
+ *    `setNativeBlas(false)` returns them to 2. and 3.
+ * 5. Identity and same-dtype Cast share their input's memory instead of copying it.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchedMatMulBySlices, simplify, transposeFast } from './wasm_kernels';
-import { blasMatMul, loadNativeBlas, NativeBlas } from './native_blas';
+import { blasMatMul, blasSumLeading, loadNativeBlas, NativeBlas } from './native_blas';
 
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
@@ -64,6 +66,21 @@ export function installWasmFixes(): void {
   wrapTranspose();
   for (const name of ['BatchMatMul', '_FusedMatMul']) wrapTransposedMatMul(name);
   shareInsteadOfCopy();
+  wrapSum();
+}
+
+/** Sum over leading axes on BLAS (`blasSumLeading`), every other reduction on wasm's kernel. */
+function wrapSum(): void {
+  const original = tf.getKernel('Sum', 'wasm');
+  if (!original) return;
+  const inner = original.kernelFunc;
+  const kernelFunc = ((args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const out = blas && blasOn && fastKernels ? blasSumLeading(blas, args.backend, args.inputs.x, axis, keepDims) : undefined;
+    return out ?? inner(args as Parameters<KernelFunc>[0]);
+  }) as KernelFunc;
+  tf.unregisterKernel('Sum', 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
 }
 
 /**

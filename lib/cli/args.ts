@@ -43,6 +43,8 @@ export interface CliArgs {
   checkpointSeconds: number;
   /** Rows per forward/backward pass (gradients summed over the batch's slices), to fit big batches in memory. */
   microBatch?: number;
+  /** Training threads (1 or 2); undefined: defaultTrainingThreads. */
+  threads?: number;
   /** Stop (as if interrupted) after this many steps: for demos of resuming. */
   stopAfter?: number;
   quiet: boolean;
@@ -65,8 +67,10 @@ model and run
   --reading-params FILE    --writing-params FILE    --outputs FILE
   --scale smoke|cpu|full (default smoke; full = the course's hyperparameters)
   --epochs N --batch-size N --learning-rate X --n-layer N --n-head N --n-embd N --block-size N --dropout X
-  --micro-batch N   run each batch N rows at a time (default 16), rows grouped by length, gradients summed:
+  --micro-batch N   run each batch N rows at a time (default 8), rows grouped by length, gradients summed:
                     the same update with less memory (the wasm heap is capped at 4 GB) and less padding
+  --threads 1|2     training threads (default 2 on the wasm backend with 2+ cores): a helper thread computes
+                    half of each batch's micro-batches
 resuming and output
   training saves its state to --state-file (default WRITING_PARAMS.state) every --checkpoint-seconds
   (default 60) or --checkpoint-every N steps, and on Ctrl-C; the same command resumes it (--fresh restarts)
@@ -81,7 +85,7 @@ const OPTIONS = {
   'reading-params': { type: 'string' }, 'writing-params': { type: 'string' }, outputs: { type: 'string' },
   seed: { type: 'string' }, 'results-dir': { type: 'string' }, json: { type: 'boolean' }, fresh: { type: 'boolean' },
   'state-file': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'checkpoint-seconds': { type: 'string' },
-  'stop-after': { type: 'string' }, 'micro-batch': { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'stop-after': { type: 'string' }, 'micro-batch': { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
   'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' },
   'block-size': { type: 'string' }, dropout: { type: 'string' },
@@ -152,6 +156,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
     checkpointSeconds: real('checkpoint-seconds', v['checkpoint-seconds'], (x) => x >= 0, 'a number of seconds >= 0') ?? 60,
     stopAfter: integer('stop-after', v['stop-after'], 1),
     microBatch: integer('micro-batch', v['micro-batch'], 1, 65536),
+    threads: integer('threads', v.threads, 1, 2),
     quiet: v.quiet ?? false,
     overrides: {
       epochs: integer('epochs', v.epochs, 1, 100000),

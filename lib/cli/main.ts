@@ -15,6 +15,8 @@ import { GPTConfig } from '../mingpt/config';
 import { loadCheckpoint, saveCheckpoint } from '../mingpt/checkpoint';
 import { ScalePreset, presetModelConfig, scalePreset, withOverrides } from '../mingpt/presets';
 import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
+import { GradientHelper, defaultTrainingThreads } from '../mingpt/parallel';
+import { nativeBlasStatus, setBlasThreads } from '../backend/wasm_fixes';
 import { datasetBatches, ExampleDataset } from '../mingpt/batches';
 import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
 import { RunRecord, TableRow, currentCommit, writeRunRecord } from '../results/record';
@@ -25,8 +27,11 @@ import { QA, readQaTsv, readQuestions } from '../data/tsv';
 import { Vocab } from '../data/vocab';
 import { londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
 
-/** Rows per forward/backward pass unless --micro-batch says otherwise (peak RSS about 2 GB at the course's size). */
-export const DEFAULT_MICRO_BATCH = 16;
+/**
+ * Rows per forward/backward pass unless --micro-batch says otherwise: the fastest measured with two threads
+ * (bench/README.md), peak RSS about 1.6 GB at the course's size.
+ */
+export const DEFAULT_MICRO_BATCH = 8;
 
 /** Exit codes: 0 done, 1 error, 2 usage, 3 training diverged, 130 interrupted (resumable). */
 export const EXIT = { ok: 0, error: 1, usage: 2, diverged: 3, interrupted: 130 } as const;
@@ -123,11 +128,17 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   // Batches go through the model DEFAULT_MICRO_BATCH rows at a time, grouped by length (exact, see trainer.ts):
   // the course's batch of 128 does not fit the wasm backend's 4 GB heap, and short rows skip their padding.
   job.trainer.microBatchSize = args.microBatch ?? DEFAULT_MICRO_BATCH;
-  const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer);
+  // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
+  const threads = args.threads ?? defaultTrainingThreads(job.backend.name);
+  const helper = threads > 1 ? await GradientHelper.start(job.model.config) : undefined;
+  const blasThreadsBefore = nativeBlasStatus().blas?.threads;
+  if (helper) setBlasThreads(1); // both threads call OpenBLAS at once: one BLAS thread each
+  const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer, { helper });
   const bar = new ProgressBar(job.label, process.stderr);
   const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));
   log(`${job.label}: ${trainer.totalSteps} steps (${job.trainer.maxEpochs} epochs of ${job.dataset.length} examples, batch ${job.trainer.batchSize}), ` +
-    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, seed ${args.seed}`);
+    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
+    `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
 
   if (fs.existsSync(stateFile)) {
     if (args.fresh) {
@@ -169,6 +180,8 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   } finally {
     stopListening();
     trainer.dispose();
+    await helper?.dispose();
+    if (helper && blasThreadsBefore !== undefined) setBlasThreads(blasThreadsBefore);
   }
   if (!result.completed) {
     log(`stopped at step ${result.steps}/${trainer.totalSteps}; the training state is in ${stateFile}.\n` +
@@ -183,7 +196,10 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     wallSeconds: result.seconds, model: job.model.config, trainer: job.trainer, completed: true, steps: result.steps,
     tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
     files: { ...job.files, writingParams: args.writingParams! },
-    notes: withNotes({ ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}) }),
+    notes: withNotes({
+      ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
+      threads: String(threads), microBatch: String(job.trainer.microBatchSize),
+    }),
   };
   const recordFile = writeRunRecord(args.resultsDir, record);
   log(`${job.label} done in ${formatSeconds(result.seconds)} (this session): final loss ${result.finalLoss.toFixed(4)}, ` +
