@@ -37,6 +37,9 @@ describe('mingpt CLI: usage errors', () => {
     ['an unknown scale', ['pretrain', '--writing-params', 'x', '--scale', 'huge'], /--scale must be one of smoke, cpu, full, got "huge"/],
     ['a zero micro-batch', ['pretrain', '--writing-params', 'x', '--micro-batch', '0'], /--micro-batch must be an integer from 1 to 65536, got "0"/],
     ['training flags on evaluate', ['london', '--epochs', '3'], /london does not train/],
+    ['three threads', ['pretrain', '--writing-params', 'x', '--threads', '3'], /--threads must be an integer from 1 to 2, got "3"/],
+    ['zero decay epochs', ['pretrain', '--writing-params', 'x', '--decay-epochs', '0'], /--decay-epochs must be an integer from 1 to 100000, got "0"/],
+    ['a decay on evaluate', ['london', '--decay-epochs', '30'], /london does not train: .*--decay-epochs do not apply/],
   ];
   for (const [what, argv, message] of cases) {
     it(`rejects ${what} with a usage message`, async () => {

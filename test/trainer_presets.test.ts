@@ -26,6 +26,15 @@ describe('scale presets', () => {
     assert.equal(withOverrides(SCALES.cpu, {}, 'pretrain'), SCALES.cpu);
   });
 
+  it('--decay-epochs moves final_tokens (a schedule fitted to the run) and nothing else', () => {
+    const p = withOverrides(SCALES.full, { epochs: 30, decayEpochs: 30 }, 'pretrain');
+    assert.equal(p.finalTokensEpochs, 30);
+    assert.equal(p.pretrain.epochs, 30);
+    assert.equal(p.pretrain.learningRate, SCALES.full.pretrain.learningRate);
+    assert.equal(p.warmupTokens, SCALES.full.warmupTokens);
+    assert.equal(withOverrides(SCALES.full, { epochs: 30 }, 'pretrain').finalTokensEpochs, 200);
+  });
+
   it('names the valid scales when given a wrong one', () => {
     assert.throws(() => scalePreset('tiny'), /unknown scale "tiny": use one of smoke, cpu, full/);
   });

@@ -67,6 +67,9 @@ model and run
   --reading-params FILE    --writing-params FILE    --outputs FILE
   --scale smoke|cpu|full (default smoke; full = the course's hyperparameters)
   --epochs N --batch-size N --learning-rate X --n-layer N --n-head N --n-embd N --block-size N --dropout X
+  --decay-epochs N  the learning rate's cosine reaches its 10% floor after N epochs of the pretraining corpus
+                    (final_tokens = N x documents x block size; the course: 200; --decay-epochs E with
+                    --epochs E fits the decay to the run)
   --micro-batch N   run each batch N rows at a time (default 8), rows grouped by length, gradients summed:
                     the same update with less memory (the wasm heap is capped at 4 GB) and less padding
   --threads 1|2     training threads (default 2 on the wasm backend with 2+ cores): a helper thread computes
@@ -88,7 +91,7 @@ const OPTIONS = {
   'stop-after': { type: 'string' }, 'micro-batch': { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
   'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' },
-  'block-size': { type: 'string' }, dropout: { type: 'string' },
+  'block-size': { type: 'string' }, dropout: { type: 'string' }, 'decay-epochs': { type: 'string' },
 } as const;
 
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -167,6 +170,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
       nEmbd: integer('n-embd', v['n-embd'], 1, 8192),
       blockSize: integer('block-size', v['block-size'], 9, 8192),
       dropout: real('dropout', v.dropout, (x) => x >= 0 && x < 1, 'a number in [0, 1)'),
+      decayEpochs: integer('decay-epochs', v['decay-epochs'], 1, 100000),
     },
   };
   if ((verb === 'pretrain' || verb === 'finetune') && args.writingParams === undefined) {
@@ -175,9 +179,9 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
   if (verb === 'pretrain' && args.readingParams !== undefined) throw new UsageError('pretrain starts from scratch: --reading-params is for finetune and evaluate');
   if (verb === 'evaluate' && args.readingParams === undefined) throw new UsageError('evaluate needs --reading-params FILE (the model to evaluate)');
   if (verb === 'evaluate' && args.outputs === undefined) throw new UsageError('evaluate needs --outputs FILE (where the predictions go)');
-  const trainingOnly = ['epochs', 'batchSize', 'learningRate'] as const;
+  const trainingOnly = ['epochs', 'batchSize', 'learningRate', 'decayEpochs'] as const;
   if ((verb === 'evaluate' || verb === 'london') && trainingOnly.some((k) => args.overrides[k] !== undefined)) {
-    throw new UsageError(`${verb} does not train: --epochs, --batch-size and --learning-rate do not apply`);
+    throw new UsageError(`${verb} does not train: --epochs, --batch-size, --learning-rate and --decay-epochs do not apply`);
   }
   return args;
 }

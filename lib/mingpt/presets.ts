@@ -87,6 +87,8 @@ export interface PresetOverrides {
   nHead?: number;
   nEmbd?: number;
   dropout?: number;
+  /** final_tokens in epochs of the pretraining corpus (the course's unit; --decay-epochs). */
+  decayEpochs?: number;
 }
 
 /**
@@ -112,5 +114,6 @@ export function withOverrides(p: ScalePreset, o: PresetOverrides, stage: 'pretra
     finetune.batchSize = o.batchSize ?? finetune.batchSize;
     finetune.learningRate = o.learningRate ?? finetune.learningRate;
   }
-  return { ...p, name: 'custom', description: `${p.name} with ${JSON.stringify(o)}`, model, pretrain, finetune };
+  const finalTokensEpochs = o.decayEpochs ?? p.finalTokensEpochs;
+  return { ...p, name: 'custom', description: `${p.name} with ${JSON.stringify(o)}`, model, pretrain, finetune, finalTokensEpochs };
 }
