@@ -7,8 +7,11 @@
 #   scripts/results.sh real          the real corpus: London, then pretraining runs of growing length for
 #                                    vanilla and RoPE, each finetuned and evaluated (needs MINGPT_DATA_DIR
 #                                    or data/birthplaces/; about half an hour on a 2-core CPU)
+#   scripts/results.sh course        the real corpus with the course's own model and schedule (scale full),
+#                                    pretraining cut after COURSE_EPOCHS epochs, RoPE also with its learning-rate
+#                                    decay fitted to that length; the course's finetuning (about an hour)
 #   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
-#   scripts/results.sh all           the three, in that order
+#   scripts/results.sh all           synthetic, real and projection, in that order
 #
 # Settings (environment): SEED (0), SYN_WORLD (the synthetic world's options, JSON), SYN_SCALE (the synthetic runs'
 # preset), SYN_PRETRAIN / SYN_FINETUNE (flags that change its pretraining / its finetuning from pretrained
@@ -38,6 +41,8 @@ REAL_FINETUNE=${REAL_FINETUNE:---epochs 5 --learning-rate 6e-4}
 # Finetuning from scratch (the no-pretraining row): the preset, capped at 8 epochs (1,000 steps), as notebook 5.
 REAL_SCRATCH=${REAL_SCRATCH:---epochs 8}
 REAL_NOPRETRAIN=${REAL_NOPRETRAIN:-1}
+# The course's model on the real corpus: pretraining lengths in epochs (about 40 s an epoch with two threads).
+COURSE_EPOCHS=${COURSE_EPOCHS:-30}
 
 mingpt() {
   echo "+ mingpt $*" >&2
@@ -92,6 +97,27 @@ real() {
   done
 }
 
+course() {
+  local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
+  local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
+  mkdir -p "$R/predictions" "$C"
+  for e in $COURSE_EPOCHS; do
+    # The first E epochs of the course's 650, on its schedule (final_tokens at 200 epochs: the rate is still
+    # near its peak at the end), then the same length with the cosine fitted to it (--decay-epochs E).
+    for run in "rope full-e$e" "rope full-fit-e$e --decay-epochs $e" "vanilla full-e$e"; do
+      # shellcheck disable=SC2086 # run holds a variant, a name and maybe a flag
+      set -- $run
+      local v=$1 name=$2
+      shift 2
+      mingpt pretrain "${common[@]}" --scale full --epochs "$e" "$@" --variant "$v" --writing-params "$C/$v.pretrain-$name.params"
+      mingpt finetune "${common[@]}" --scale full --variant "$v" --reading-params "$C/$v.pretrain-$name.params" \
+        --writing-params "$C/$v-pretrain-$name.params"
+      mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-$name.params" \
+        --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
+    done
+  done
+}
+
 projection() {
   echo "+ npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real" >&2
   npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real
@@ -100,7 +126,8 @@ projection() {
 case "${1:-all}" in
   synthetic) synthetic ;;
   real) real ;;
+  course) course ;;
   projection) projection ;;
   all) synthetic; real; projection ;;
-  *) echo "usage: scripts/results.sh [synthetic|real|projection|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/results.sh [synthetic|real|course|projection|all]" >&2; exit 2 ;;
 esac

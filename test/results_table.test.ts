@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
 
 /** A record with the fields every record has, plus `extra`. */
@@ -80,6 +80,15 @@ describe('results table (lib/results/table.ts)', () => {
     assert.equal(trainingChain(records, first[2]).pretrain?.tokens, 1e5);
   });
 
+  it('can pick the row with the most pretraining instead of the latest (ties: the latest)', () => {
+    const long = chain('long', 'rope', 10, { pretrainTokens: 4e5, accuracy: 0.3, correct: 12 });
+    const short = chain('short', 'rope', 20, { pretrainTokens: 1e5, accuracy: 0.1, correct: 4 });
+    const again = chain('again', 'rope', 30, { pretrainTokens: 4e5, accuracy: 0.2, correct: 8 });
+    assert.equal(resultsTable([...long, ...short], 'synthetic')[0].pretrainTokens, 1e5);
+    assert.equal(resultsTable([...long, ...short], 'synthetic', undefined, 'most-pretraining')[0].pretrainTokens, 4e5);
+    assert.equal(resultsTable([...long, ...short, ...again], 'synthetic', undefined, 'most-pretraining')[0].accuracy, 0.2);
+  });
+
   it('keeps corpora apart and can filter by scale', () => {
     const real = rec({ ...london, corpus: 'real', startedAt: t(5), accuracy: 0.05, correct: 25, total: 500 });
     const records = [london, real, ...scratch];
@@ -99,6 +108,30 @@ describe('results table (lib/results/table.ts)', () => {
     assert.deepEqual(series['rope-pretrain']!.map((p) => p.pretrainTokens), [1e5]);
     assert.equal(series['vanilla-nopretrain'], undefined);
     assert.deepEqual(accuracyVsPretraining(records, 'real'), {});
+  });
+
+  it('splits the compute curve by model size and by where each run stopped on its schedule', () => {
+    const model = (nLayer: number, nEmbd: number) => ({ vocabSize: 9, blockSize: 16, nLayer, nHead: 2, nEmbd, dropout: 0, variant: 'rope' as const });
+    const trainer = (finalTokens: number) => ({
+      maxEpochs: 1, batchSize: 4, betas: [0.9, 0.95] as [number, number], gradNormClip: 1, weightDecay: 0.1,
+      tokenCounting: 'block' as const, shuffle: true, seed: 0, learningRate: 1e-3, decay: true, warmupTokens: 10, finalTokens,
+    });
+    const withRun = (rs: RunRecord[], m: ReturnType<typeof model>, finalTokens: number): RunRecord[] =>
+      rs.map((r) => (r.verb === 'pretrain' ? { ...r, model: m, trainer: trainer(finalTokens) } : r));
+    const records = [
+      ...withRun(chain('small-a', 'rope', 0, { pretrainTokens: 1e5, accuracy: 0.05, correct: 2 }), model(2, 64), 1e5), // fitted
+      ...withRun(chain('small-b', 'rope', 10, { pretrainTokens: 3e5, accuracy: 0.1, correct: 4 }), model(2, 64), 1e5), // past its decay
+      ...withRun(chain('big-a', 'rope', 20, { pretrainTokens: 2e5, accuracy: 0.1, correct: 4 }), model(4, 256), 2e6), // cut
+      ...withRun(chain('big-b', 'rope', 30, { pretrainTokens: 4e5, accuracy: 0.2, correct: 8 }), model(4, 256), 4e6), // cut
+    ];
+    const series = computeSeries(records, 'synthetic');
+    assert.deepEqual(series.map((x) => [x.label, x.points.map((p) => p.pretrainTokens)]), [
+      ['RoPE (pretraining): 2 layers x 64, decay fitted to the run', [1e5]],
+      ['RoPE (pretraining): 2 layers x 64, run past its decay', [3e5]],
+      ['RoPE (pretraining): 4 layers x 256, cut from a longer schedule', [2e5, 4e5]],
+    ]);
+    assert.equal(scheduleOf({ ...records[0], trainer: { ...trainer(1), decay: false } }), 'constant');
+    assert.equal(scheduleOf({ ...records[0], trainer: undefined }), undefined);
   });
 
   it('reads records written by writeRunRecord from a folder and its subfolders', () => {

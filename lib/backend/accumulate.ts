@@ -10,10 +10,9 @@
  *
  * Sorting the rows by length before splitting (bucketing inside the batch) lets every micro-batch drop its
  * own trailing PAD columns: short rows stop paying for the longest one. The batch's loss is a sum over
- * rows, so neither the order nor the grouping changes it.
+ * rows, so neither the order nor the grouping changes it. The weighted sum itself is `sumWeightedGrads`
+ * (lib/mingpt/grads.ts), which the trainer and its helper thread both call.
  */
-import * as tf from '@tensorflow/tfjs';
-
 export interface TokenBatch {
   x: Int32Array;
   y: Int32Array;
@@ -54,37 +53,4 @@ export function splitByLength(batch: TokenBatch, microSize: number): TokenBatch[
     out.push({ x: mx, y: my, batchSize: rows.length, time, usefulTokens: useful });
   }
   return out;
-}
-
-/**
- * Loss and gradients of a batch given as micro-batches: `loss(x, y, m)` must return the mean loss over the
- * non-PAD targets of micro-batch m (as GPT.loss does). Returns the batch's mean loss and, for every
- * variable, its gradient (the caller disposes them).
- */
-export function accumulatedGrads(
-  variables: readonly tf.Variable[],
-  micro: readonly TokenBatch[],
-  loss: (x: tf.Tensor2D, y: tf.Tensor2D, m: number) => tf.Scalar,
-): { loss: number; grads: Map<tf.Variable, tf.Tensor> } {
-  const total = micro.reduce((s, m) => s + m.usefulTokens, 0);
-  const sums = new Map<tf.Variable, tf.Tensor>();
-  let lossSum = 0;
-  micro.forEach((m, i) => {
-    const weight = total > 0 ? m.usefulTokens / total : 0;
-    if (weight === 0) return; // an all-PAD part contributes nothing
-    tf.tidy(() => {
-      const x = tf.tensor2d(m.x, [m.batchSize, m.time], 'int32');
-      const y = tf.tensor2d(m.y, [m.batchSize, m.time], 'int32');
-      const { value, grads } = tf.variableGrads(() => tf.mul(loss(x, y, i), weight) as tf.Scalar, [...variables]);
-      lossSum += value.dataSync()[0];
-      for (const v of variables) {
-        const g = grads[v.name];
-        if (!g) continue;
-        const prev = sums.get(v);
-        sums.set(v, tf.keep(prev ? tf.add(prev, g) : g));
-        if (prev) prev.dispose();
-      }
-    });
-  });
-  return { loss: lossSum, grads: sums };
 }

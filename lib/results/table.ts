@@ -147,18 +147,22 @@ export function resultRow(records: readonly RunRecord[], evaluation: RunRecord):
 }
 
 /**
- * The table of one corpus: for each row that has a scored record, the latest one, in the course's order.
- * `filter` narrows the records considered (e.g. one scale).
+ * The table of one corpus: for each row that has a scored record, one of them, in the course's order:
+ * the latest (`pick` 'latest', the default), or the one whose model saw the most pretraining tokens, the
+ * latest of those when several did ('most-pretraining'). `filter` narrows the records considered (e.g. one scale).
  */
-export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, filter: (r: RunRecord) => boolean = () => true): ResultRow[] {
-  const latest = new Map<TableRow, RunRecord>();
+export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, filter: (r: RunRecord) => boolean = () => true,
+  pick: 'latest' | 'most-pretraining' = 'latest'): ResultRow[] {
+  const chosen = new Map<TableRow, RunRecord>();
+  const tokens = (r: RunRecord): number => (pick === 'latest' ? 0 : trainingChain(records, r).pretrain?.tokens ?? 0);
   for (const r of records) {
     if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
     if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
-    const seen = latest.get(r.row);
-    if (!seen || seen.startedAt <= r.startedAt) latest.set(r.row, r);
+    const seen = chosen.get(r.row);
+    const better = !seen || tokens(r) > tokens(seen) || (tokens(r) === tokens(seen) && seen.startedAt <= r.startedAt);
+    if (better) chosen.set(r.row, r);
   }
-  return TABLE_ROWS.filter((row) => latest.has(row)).map((row) => resultRow(records, latest.get(row)!));
+  return TABLE_ROWS.filter((row) => chosen.has(row)).map((row) => resultRow(records, chosen.get(row)!));
 }
 
 /** One point of accuracy against pretraining compute. */
@@ -169,7 +173,53 @@ export interface ComputePoint {
   pretrainFinalLoss?: number;
   accuracy: number;
   scale: string;
+  /** The pretrained model's size, "4 layers x 256" (undefined for a record without its model). */
+  modelSize?: string;
+  /**
+   * Where the run stopped on its learning-rate cosine: 'fitted' when final_tokens is within 10% of the
+   * tokens it trained on (the rate reached its floor at the end), 'cut' when the run stopped well before
+   * final_tokens (the rate still high, as the first epochs of the course's schedule), 'past' when it ran
+   * beyond (the cosine came back up, trainer.py's quirk), 'constant' without decay.
+   */
+  schedule?: 'fitted' | 'cut' | 'past' | 'constant';
   evaluation: RunRecord;
+}
+
+/** The schedule label of a pretraining record (see ComputePoint.schedule). */
+export function scheduleOf(pretrain: RunRecord): ComputePoint['schedule'] {
+  const t = pretrain.trainer;
+  if (!t || pretrain.tokens === undefined) return undefined;
+  if (!t.decay) return 'constant';
+  const ratio = t.finalTokens / Math.max(1, pretrain.tokens);
+  return ratio > 1.1 ? 'cut' : ratio < 0.9 ? 'past' : 'fitted';
+}
+
+/** Points of one curve: the same row, model size and schedule kind. */
+export interface ComputeSeries {
+  row: TableRow;
+  label: string;
+  points: ComputePoint[];
+}
+
+const SCHEDULE_WORDS: Record<NonNullable<ComputePoint['schedule']>, string> = {
+  fitted: 'decay fitted to the run', cut: 'cut from a longer schedule', past: 'run past its decay', constant: 'constant rate',
+};
+
+/**
+ * accuracyVsPretraining split into curves that compare like with like: one per row, model size and schedule
+ * kind, labelled e.g. "RoPE (pretraining): 4 layers x 256, cut from a longer schedule", sorted by label.
+ */
+export function computeSeries(records: readonly RunRecord[], corpus: CorpusName): ComputeSeries[] {
+  const out = new Map<string, ComputeSeries>();
+  for (const [row, points] of Object.entries(accuracyVsPretraining(records, corpus)) as [TableRow, ComputePoint[]][]) {
+    for (const p of points) {
+      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${p.schedule ? `, ${SCHEDULE_WORDS[p.schedule]}` : ''}`;
+      const series = out.get(label) ?? { row, label, points: [] };
+      series.points.push(p);
+      out.set(label, series);
+    }
+  }
+  return [...out.values()].sort((a, b) => a.label.localeCompare(b.label));
 }
 
 /**
@@ -186,6 +236,8 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
     (out[r.row] ??= []).push({
       pretrainTokens: pretrain.tokens, pretrainEpochs: epochsOf(pretrain), pretrainSeconds: pretrain.wallSeconds,
       pretrainFinalLoss: pretrain.finalLoss, accuracy: r.accuracy, scale: r.scale, evaluation: r,
+      modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
+      schedule: scheduleOf(pretrain),
     });
   }
   for (const points of Object.values(out)) points!.sort((a, b) => a.pretrainTokens - b.pretrainTokens);
