@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
 
 /** A record with the fields every record has, plus `extra`. */
@@ -131,6 +131,11 @@ describe('results table (lib/results/table.ts)', () => {
       ['RoPE (pretraining): 4 layers x 256, cut from a longer schedule', [2e5, 4e5]],
     ]);
     assert.equal(scheduleOf({ ...records[0], trainer: { ...trainer(1), decay: false } }), 'constant');
+    // chain()'s curve: one point in epoch 1 (loss 3), one in epoch 4 (loss 2.5): the last epoch's mean is 2.5.
+    assert.equal(series[0].points[0].pretrainLastEpochLoss, 2.5);
+    const curve = [1, 1, 2, 2, 2].map((epoch, i) => ({ step: i + 1, epoch, tokens: i, loss: [9, 9, 1, 2, 3][i], lr: 1 }));
+    assert.equal(lastEpochLoss({ ...records[0], curve }), 2);
+    assert.equal(lastEpochLoss({ ...records[0], curve: [] }), undefined);
     assert.equal(scheduleOf({ ...records[0], trainer: undefined }), undefined);
   });
 

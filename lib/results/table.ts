@@ -171,6 +171,8 @@ export interface ComputePoint {
   pretrainEpochs?: number;
   pretrainSeconds: number;
   pretrainFinalLoss?: number;
+  /** Mean loss over the last epoch of pretraining: steadier than the last batch's. */
+  pretrainLastEpochLoss?: number;
   accuracy: number;
   scale: string;
   /** The pretrained model's size, "4 layers x 256" (undefined for a record without its model). */
@@ -183,6 +185,15 @@ export interface ComputePoint {
    */
   schedule?: 'fitted' | 'cut' | 'past' | 'constant';
   evaluation: RunRecord;
+}
+
+/** Mean loss of a training record's last epoch (undefined without a curve). */
+export function lastEpochLoss(r: RunRecord): number | undefined {
+  const curve = r.curve ?? [];
+  if (curve.length === 0) return undefined;
+  const last = curve[curve.length - 1].epoch;
+  const losses = curve.filter((p) => p.epoch === last).map((p) => p.loss);
+  return losses.reduce((a, b) => a + b, 0) / losses.length;
 }
 
 /** The schedule label of a pretraining record (see ComputePoint.schedule). */
@@ -236,6 +247,7 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
     (out[r.row] ??= []).push({
       pretrainTokens: pretrain.tokens, pretrainEpochs: epochsOf(pretrain), pretrainSeconds: pretrain.wallSeconds,
       pretrainFinalLoss: pretrain.finalLoss, accuracy: r.accuracy, scale: r.scale, evaluation: r,
+      pretrainLastEpochLoss: lastEpochLoss(pretrain),
       modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
       schedule: scheduleOf(pretrain),
     });
