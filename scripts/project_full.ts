@@ -18,13 +18,15 @@ import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
 import type { GPTConfig } from '../lib/mingpt/config';
 import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
 import { DEFAULT_MICRO_BATCH } from '../lib/cli/main';
+import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
+import { setBlasThreads } from '../lib/backend/wasm_fixes';
 import { currentCommit } from '../lib/results/record';
 import { writeFileAtomic } from '../lib/results/atomic';
 import { Projection, StageProjection, formatDuration } from '../lib/results/table';
 
 /** Seconds per step of `config` on `dataset`, from `steps` timed steps after one untimed warm-up step. */
-async function timeSteps(model: GPT, dataset: ExampleDataset, config: TrainerConfig, steps: number): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> {
-  const trainer = new Trainer(model, datasetBatches(dataset), config);
+async function timeSteps(model: GPT, dataset: ExampleDataset, config: TrainerConfig, steps: number, helper?: GradientHelper): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> {
+  const trainer = new Trainer(model, datasetBatches(dataset), config, { helper });
   try {
     await trainer.train({ stopAfterStep: 1 }); // compiles kernels, allocates: not representative
     const start = Date.now();
@@ -54,7 +56,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got "${values.steps}"`);
   const seed = Number(values.seed ?? 0);
   const backend = await initBackend();
-  console.log(describeBackend(backend));
+  const threads = defaultTrainingThreads(backend.name);
+  if (threads > 1) setBlasThreads(1); // two threads call OpenBLAS at once, as in the CLI
+  console.log(`${describeBackend(backend)}, ${threads} training thread(s)`);
   const corpus = loadCorpus({ corpus: corpusChoice });
   console.log(corpus.description);
   const vocab = Vocab.fromCorpus(corpus.pretrainText);
@@ -65,11 +69,14 @@ async function main(): Promise<void> {
   /** Times `steps` steps of a fresh model of `c` on a stage's data. */
   const measure = async (c: GPTConfig, dataset: ExampleDataset, trainer: TrainerConfig): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> => {
     const model = new GPT(c, seed);
+    // As the CLI trains: each batch in slices of DEFAULT_MICRO_BATCH rows (the whole batch at once runs out of
+    // memory), and on 2+ cores with the helper thread computing half of them.
+    const helper = threads > 1 ? await GradientHelper.start(c) : undefined;
     try {
-      // As the CLI trains: each batch in slices of DEFAULT_MICRO_BATCH rows (the whole batch at once runs out of memory).
-      return await timeSteps(model, dataset, { ...trainer, microBatchSize: DEFAULT_MICRO_BATCH }, steps);
+      return await timeSteps(model, dataset, { ...trainer, microBatchSize: DEFAULT_MICRO_BATCH }, steps, helper);
     } finally {
       model.dispose();
+      await helper?.dispose();
     }
   };
   const probe = new GPT(config, seed);

@@ -9,7 +9,8 @@
 #                                    or data/birthplaces/; about half an hour on a 2-core CPU)
 #   scripts/results.sh course        the real corpus with the course's own model and schedule (scale full),
 #                                    pretraining cut after COURSE_EPOCHS epochs, RoPE also with its learning-rate
-#                                    decay fitted to that length; the course's finetuning (about an hour)
+#                                    decay fitted to that length; the course's finetuning; then a smaller model
+#                                    (scale cpu) for COURSE_SMALL_EPOCHS epochs (about 80 minutes in all)
 #   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
 #   scripts/results.sh all           synthetic, real and projection, in that order
 #
@@ -17,7 +18,8 @@
 # preset), SYN_PRETRAIN / SYN_FINETUNE (flags that change its pretraining / its finetuning from pretrained
 # weights), REAL_SCALE (the real runs' preset), REAL_EPOCHS (the pretraining lengths, in epochs, one run each),
 # REAL_FINETUNE / REAL_SCRATCH (flags of the finetuning from pretrained weights / from scratch), REAL_NOPRETRAIN
-# (1: also the no-pretraining row).
+# (1: also the no-pretraining row), COURSE_EPOCHS / COURSE_SMALL_EPOCHS (the course's model's pretraining lengths,
+# the smaller model's; `course` only).
 #
 # Pretraining runs of different lengths are separate runs from scratch: with the same seed, a run of E epochs is
 # exactly the first E epochs of a longer one (data order, corruption and dropout are functions of (seed, step),
@@ -43,6 +45,8 @@ REAL_SCRATCH=${REAL_SCRATCH:---epochs 8}
 REAL_NOPRETRAIN=${REAL_NOPRETRAIN:-1}
 # The course's model on the real corpus: pretraining lengths in epochs (about 40 s an epoch with two threads).
 COURSE_EPOCHS=${COURSE_EPOCHS:-30}
+# A smaller model for the same budget: the cpu preset (4 layers x 128), this many epochs, decay fitted to them.
+COURSE_SMALL_EPOCHS=${COURSE_SMALL_EPOCHS:-60}
 
 mingpt() {
   echo "+ mingpt $*" >&2
@@ -116,6 +120,13 @@ course() {
         --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
     done
   done
+  # A quarter of the width, so about three times the epochs in the same minutes; the cpu preset's finetuning.
+  local e=$COURSE_SMALL_EPOCHS
+  mingpt pretrain "${common[@]}" --scale cpu --epochs "$e" --decay-epochs "$e" --variant rope --writing-params "$C/rope.pretrain-cpu-fit-e$e.params"
+  mingpt finetune "${common[@]}" --scale cpu --variant rope --reading-params "$C/rope.pretrain-cpu-fit-e$e.params" \
+    --writing-params "$C/rope-pretrain-cpu-fit-e$e.params"
+  mingpt evaluate "${common[@]}" --variant rope --reading-params "$C/rope-pretrain-cpu-fit-e$e.params" \
+    --outputs "$R/predictions/rope-pretrain-cpu-fit-e$e.dev.txt"
 }
 
 projection() {
