@@ -32,7 +32,6 @@ import { SCALES } from '../lib/mingpt/presets';
 import { predictBirthplaces } from '../lib/eval/evaluate';
 import { splitByLength } from '../lib/backend/accumulate';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
-import { setBlasThreads } from '../lib/backend/wasm_fixes';
 
 export interface BenchOptions {
   json: boolean;
@@ -102,7 +101,6 @@ async function main(): Promise<void> {
   const full = SCALES.full;
   if (opts.threads === 0) opts.threads = defaultTrainingThreads(info.name);
   const helper = opts.threads > 1 ? await GradientHelper.start(model.config) : undefined;
-  if (helper) setBlasThreads(1); // two threads call OpenBLAS at once: one BLAS thread each
   const trainer = new Trainer(model, data, {
     ...MINGPT_TRAINER_DEFAULTS, maxEpochs: 1000, batchSize: opts.batch, learningRate: full.pretrain.learningRate,
     decay: true, warmupTokens: full.warmupTokens, finalTokens: full.finalTokensEpochs * dataset.length * full.model.blockSize, seed: 0,

@@ -19,7 +19,6 @@ import type { GPTConfig } from '../lib/mingpt/config';
 import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
 import { DEFAULT_MICRO_BATCH } from '../lib/cli/main';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
-import { setBlasThreads } from '../lib/backend/wasm_fixes';
 import { currentCommit } from '../lib/results/record';
 import { writeFileAtomic } from '../lib/results/atomic';
 import { Projection, StageProjection, formatDuration } from '../lib/results/table';
@@ -57,7 +56,6 @@ async function main(): Promise<void> {
   const seed = Number(values.seed ?? 0);
   const backend = await initBackend();
   const threads = defaultTrainingThreads(backend.name);
-  if (threads > 1) setBlasThreads(1); // two threads call OpenBLAS at once, as in the CLI
   console.log(`${describeBackend(backend)}, ${threads} training thread(s)`);
   const corpus = loadCorpus({ corpus: corpusChoice });
   console.log(corpus.description);

@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { setBlasThreads } from '../lib/backend/wasm_fixes';
+import { nativeBlasStatus } from '../lib/backend/wasm_fixes';
 import { GPT } from '../lib/mingpt/model';
 import { GPTConfig } from '../lib/mingpt/config';
 import { Batch, BatchSource, MINGPT_TRAINER_DEFAULTS, Trainer, TrainerConfig } from '../lib/mingpt/trainer';
@@ -36,13 +36,14 @@ function trainerConfig(micro: number): TrainerConfig {
 describe('data parallelism: a helper thread computes part of each batch', function () {
   this.timeout(120000);
   let helper: GradientHelper;
+  let blasThreadsBefore: number | undefined;
   before(async () => {
     await initBackend();
+    blasThreadsBefore = nativeBlasStatus().blas?.threads;
     helper = await GradientHelper.start(CFG);
   });
   after(async () => {
     await helper?.dispose();
-    setBlasThreads(2);
   });
 
   it('balanceParts gives every part to exactly one side, the loads within one part of each other', () => {
@@ -103,6 +104,16 @@ describe('data parallelism: a helper thread computes part of each batch', functi
   it("reports the helper's own error, naming what was wrong", () => {
     helper.post(new Float32Array(5), []);
     assert.throws(() => helper.wait(), /gradient helper thread: helper: got 5 weights for a model of \d+/);
+  });
+
+  it('runs OpenBLAS on one thread per caller while a helper lives, and restores the count after', async function () {
+    const blas = nativeBlasStatus().blas;
+    if (!blas) this.skip(); // products on XNNPACK: no BLAS threads to manage
+    assert.equal(blas!.threads, 1, 'the helper of this suite is alive');
+    await helper.dispose();
+    assert.equal(blas!.threads, blasThreadsBefore, 'restored');
+    helper = await GradientHelper.start(CFG); // for the tests after this one
+    assert.equal(blas!.threads, 1);
   });
 
   it('refuses a config it cannot build, with the reason', async () => {

@@ -16,7 +16,6 @@ import { loadCheckpoint, saveCheckpoint } from '../mingpt/checkpoint';
 import { ScalePreset, presetModelConfig, scalePreset, withOverrides } from '../mingpt/presets';
 import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
 import { GradientHelper, defaultTrainingThreads } from '../mingpt/parallel';
-import { nativeBlasStatus, setBlasThreads } from '../backend/wasm_fixes';
 import { datasetBatches, ExampleDataset } from '../mingpt/batches';
 import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
 import { RunRecord, TableRow, currentCommit, writeRunRecord } from '../results/record';
@@ -131,8 +130,6 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
   const threads = args.threads ?? defaultTrainingThreads(job.backend.name);
   const helper = threads > 1 ? await GradientHelper.start(job.model.config) : undefined;
-  const blasThreadsBefore = nativeBlasStatus().blas?.threads;
-  if (helper) setBlasThreads(1); // both threads call OpenBLAS at once: one BLAS thread each
   const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer, { helper });
   const bar = new ProgressBar(job.label, process.stderr);
   const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));
@@ -181,7 +178,6 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     stopListening();
     trainer.dispose();
     await helper?.dispose();
-    if (helper && blasThreadsBefore !== undefined) setBlasThreads(blasThreadsBefore);
   }
   if (!result.completed) {
     log(`stopped at step ${result.steps}/${trainer.totalSteps}; the training state is in ${stateFile}.\n` +

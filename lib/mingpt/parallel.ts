@@ -4,8 +4,8 @@
  *
  * Why: the wasm backend runs everything but the matrix products on one thread (XNNPACK's own threads lose to
  * their synchronisation here, bench/README.md), so on a 2-core machine half the CPU idles through most of a
- * step. Two threads that each take half the micro-batches keep both cores busy; OpenBLAS is then told to use
- * one thread per caller.
+ * step. Two threads that each take half the micro-batches keep both cores busy; while a helper lives, OpenBLAS
+ * runs one thread per caller (set at start, restored at dispose).
  *
  * What travels each step: the parameters (main -> helper, 13 MB for the course model) and the helper's summed
  * weighted gradients (helper -> main). The helper gets each part's own dropout seed, so the result is the
@@ -20,6 +20,7 @@ import * as path from 'path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { GPTConfig } from './config';
+import { nativeBlasStatus, setBlasThreads } from '../backend/wasm_fixes';
 import type { WeightedPart } from './grads';
 
 /** Main -> helper: the parameters in `model.params` order, flattened, and the parts to compute. */
@@ -53,7 +54,7 @@ export class GradientHelper {
   private closed = false;
 
   private constructor(private readonly worker: Worker, private readonly port: MessagePort,
-    private readonly ctrl: Int32Array, readonly config: GPTConfig) {}
+    private readonly ctrl: Int32Array, readonly config: GPTConfig, private readonly blasThreadsBefore: number | undefined) {}
 
   /**
    * Starts a helper thread with a copy of a GPT of this config (weights are sent with every request).
@@ -80,7 +81,10 @@ export class GradientHelper {
     }
     worker.unref(); // a script may end without calling dispose
     port1.unref();
-    return new GradientHelper(worker, port1, ctrl, config);
+    // Both threads call OpenBLAS at once (the setting is process-wide): one BLAS thread each.
+    const blasThreadsBefore = nativeBlasStatus().blas?.threads;
+    setBlasThreads(1);
+    return new GradientHelper(worker, port1, ctrl, config, blasThreadsBefore);
   }
 
   /** Requests handed to the helper so far. */
@@ -113,12 +117,13 @@ export class GradientHelper {
     return { loss: res.loss, grads: res.grads };
   }
 
-  /** Stops the thread. */
+  /** Stops the thread and gives OpenBLAS back the thread count it had before `start`. */
   async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.port.close();
     await this.worker.terminate();
+    if (this.blasThreadsBefore !== undefined) setBlasThreads(this.blasThreadsBefore);
   }
 }
 

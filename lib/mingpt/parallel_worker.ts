@@ -5,7 +5,6 @@
 import { parentPort, receiveMessageOnPort, workerData, MessagePort } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { setBlasThreads } from '../backend/wasm_fixes';
 import { GPT } from './model';
 import type { GPTConfig } from './config';
 import { sumWeightedGrads } from './grads';
@@ -40,8 +39,7 @@ function answer(req: HelperRequest, model: GPT): { res: HelperResponse; transfer
 async function main(): Promise<void> {
   let model: GPT;
   try {
-    await initBackend();
-    setBlasThreads(1);
+    await initBackend(); // OpenBLAS's thread count is process-wide: the main thread sets it (parallel.ts)
     model = new GPT(config, 0); // weights arrive with every request
   } catch (e) {
     parentPort!.postMessage({ error: e instanceof Error ? e.message : String(e) });
