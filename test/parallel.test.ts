@@ -66,6 +66,13 @@ describe('data parallelism: a helper thread computes part of each batch', functi
     }
     tf.dispose([...back.values()]);
     assert.throws(() => unflatten(flat.subarray(1), model.params), /unflatten: \d+ values for \d+ parameters/);
+    // With values by name (a gradient): each at its parameter's offset, zeros for the names not given.
+    const [lastName, last] = [...model.params].slice(-1)[0];
+    const lastValue = tf.fill(last.shape, 3);
+    const grads = flattenParams(model.params, { [lastName]: lastValue });
+    assert.ok(grads.subarray(0, flat.length - last.size).every((v) => v === 0));
+    assert.ok(grads.subarray(flat.length - last.size).every((v) => v === 3));
+    lastValue.dispose();
     for (const v of model.params.values()) v.dispose();
   });
 

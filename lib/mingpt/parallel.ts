@@ -127,14 +127,18 @@ export class GradientHelper {
   }
 }
 
-/** The model's parameters as one flat array, in `params` order (what the helper expects). */
-export function flattenParams(params: ReadonlyMap<string, tf.Variable>): Float32Array {
+/**
+ * The model's parameters as one flat array, in `params` order (what the helper expects); with `values`, the
+ * tensor given for each name instead (a gradient), zeros where none is given.
+ */
+export function flattenParams(params: ReadonlyMap<string, tf.Variable>, values?: Readonly<Record<string, tf.Tensor>>): Float32Array {
   let n = 0;
   for (const v of params.values()) n += v.size;
   const flat = new Float32Array(n);
   let offset = 0;
-  for (const v of params.values()) {
-    flat.set(v.dataSync() as Float32Array, offset);
+  for (const [name, v] of params) {
+    const t = values ? values[name] : v;
+    if (t) flat.set(t.dataSync() as Float32Array, offset);
     offset += v.size;
   }
   return flat;

@@ -8,6 +8,7 @@ import { initBackend } from '../backend';
 import { GPT } from './model';
 import type { GPTConfig } from './config';
 import { sumWeightedGrads } from './grads';
+import { flattenParams, unflatten } from './parallel';
 import type { HelperRequest, HelperResponse } from './parallel';
 
 const { config, port, ctrl } = workerData as { config: GPTConfig; port: MessagePort; ctrl: Int32Array };
@@ -15,22 +16,15 @@ const { config, port, ctrl } = workerData as { config: GPTConfig; port: MessageP
 function assignFlat(model: GPT, flat: Float32Array): void {
   const expected = model.numParams();
   if (flat.length !== expected) throw new Error(`helper: got ${flat.length} weights for a model of ${expected}`);
-  let offset = 0;
-  for (const v of model.params.values()) {
-    tf.tidy(() => v.assign(tf.tensor(flat.subarray(offset, offset + v.size), v.shape, 'float32')));
-    offset += v.size;
-  }
+  tf.tidy(() => {
+    for (const [name, t] of unflatten(flat, model.params)) model.params.get(name)!.assign(t);
+  });
 }
 
 function answer(req: HelperRequest, model: GPT): { res: HelperResponse; transfer: ArrayBuffer[] } {
   assignFlat(model, req.params);
   const { loss, grads } = sumWeightedGrads(model, req.parts);
-  const flat = new Float32Array(req.params.length);
-  let offset = 0;
-  for (const [name, v] of model.params) {
-    if (grads[name]) flat.set(grads[name].dataSync() as Float32Array, offset); // a missing gradient is zero
-    offset += v.size;
-  }
+  const flat = flattenParams(model.params, grads); // a missing gradient is zero
   const value = loss.dataSync()[0];
   tf.dispose([loss, ...Object.values(grads)]);
   return { res: { loss: value, grads: flat }, transfer: [flat.buffer] };
