@@ -16,8 +16,8 @@
  * - `OPENBLAS_NUM_THREADS`: OpenBLAS's own setting, read by the library (default: all cores).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { broadcast_util } from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { productPlan, sizeOf } from './wasm_kernels';
 
 export type BlasMode = 'auto' | 'on' | 'off';
 
@@ -122,8 +122,6 @@ function firstLine(e: unknown): string {
   return String(e instanceof Error ? e.message : e).split('\n')[0];
 }
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
 /**
  * out = op(a) op(b) (+ bias) for float32 tensors of shape (..., m, k) x (..., k, n), op a transpose of the last
  * two axes when its flag is set, batch axes equal or one side a single matrix (batch 1, broadcast). Returns
@@ -132,18 +130,9 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
  */
 export function blasMatMul(blas: NativeBlas, backend: BackendWasm, a: TensorInfo, b: TensorInfo,
   transposeA: boolean, transposeB: boolean, bias?: TensorInfo): TensorInfo | undefined {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  if (a.shape.length < 2 || b.shape.length < 2) return undefined;
-  const [a0, a1] = a.shape.slice(-2);
-  const [b0, b1] = b.shape.slice(-2);
-  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
-  const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
-  if (k !== k2) return undefined;
-  const aBatch = sizeOf(a.shape.slice(0, -2)), bBatch = sizeOf(b.shape.slice(0, -2));
-  if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) return undefined;
-  const batch = Math.max(aBatch, bBatch);
-  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  if (sizeOf(outer) !== batch) return undefined;
+  const plan = productPlan(a, b, transposeA, transposeB);
+  if (!plan) return undefined;
+  const { m, k, n, aBatch, bBatch, batch, outer } = plan;
   let biasSize = 0;
   if (bias) {
     biasSize = sizeOf(bias.shape);

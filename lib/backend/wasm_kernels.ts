@@ -24,7 +24,7 @@ interface WasmInternals {
   };
 }
 
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**
  * out = transpose(x, perm) for float32 / int32 / bool tensors, computed on the wasm heap (on the simplified
@@ -111,27 +111,52 @@ function wasmBatchMatMul(backend: BackendWasm): WasmBatchMatMul {
   return f;
 }
 
+/** A batched product op(a) op(b) of shapes (..., m, k) x (..., k, n), as the fast paths compute it. */
+export interface ProductPlan {
+  m: number;
+  k: number;
+  n: number;
+  /** Matrices in a and in b: equal, or one of them 1 (a single matrix for the whole batch). */
+  aBatch: number;
+  bBatch: number;
+  batch: number;
+  /** The output's batch axes. */
+  outer: number[];
+}
+
+/**
+ * The plan of a float32 product whose batches are equal or one side a single matrix, op a transpose of the
+ * last two axes when its flag is set; undefined for anything else (the caller keeps the original kernel).
+ */
+export function productPlan(a: TensorInfo, b: TensorInfo, transposeA = false, transposeB = false): ProductPlan | undefined {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  if (a.shape.length < 2 || b.shape.length < 2) return undefined;
+  const [a0, a1] = a.shape.slice(-2);
+  const [b0, b1] = b.shape.slice(-2);
+  const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+  const [k2, n] = transposeB ? [b1, b0] : [b0, b1];
+  if (k !== k2) return undefined;
+  const aBatch = sizeOf(a.shape.slice(0, -2)), bBatch = sizeOf(b.shape.slice(0, -2));
+  // Only equal batches, or one side a single matrix; other broadcasts go to the original kernel.
+  if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) return undefined;
+  const batch = Math.max(aBatch, bBatch);
+  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+  if (sizeOf(outer) !== batch) return undefined;
+  return { m, k, n, aBatch, bBatch, batch, outer };
+}
+
 /**
  * (batch, m, k) x (batch, k, n) -> (batch, m, n), either batch may be 1 (broadcast), no transposes. Returns
  * undefined when the shapes are not of that form (the caller then uses the original kernel).
  */
 export function batchedMatMulBySlices(backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo | undefined {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
-  const ar = a.shape.length, br = b.shape.length;
-  if (ar < 2 || br < 2) return undefined;
-  const [m, k] = a.shape.slice(-2);
-  const [k2, n] = b.shape.slice(-2);
-  if (k !== k2) return undefined;
-  const aBatch = sizeOf(a.shape.slice(0, -2)), bBatch = sizeOf(b.shape.slice(0, -2));
-  const batch = Math.max(aBatch, bBatch);
+  const plan = productPlan(a, b);
+  if (!plan) return undefined;
+  const { m, k, n, aBatch, bBatch, batch, outer } = plan;
   if (batch <= 1) return undefined; // a single product already takes the XNNPACK path
   // Each slice costs ~10 us of set-up (operator creation, weight packing): below ~32K multiply-adds per
   // slice the naive loop is faster (decoding, where m = 1, ran 3x slower sliced; bench/kernels_ab.ts).
   if (m * k * n < MIN_SLICE_WORK) return undefined;
-  // Only equal batches, or one side a single matrix; other broadcasts go to the original kernel.
-  if (aBatch !== bBatch && aBatch !== 1 && bBatch !== 1) return undefined;
-  const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
-  if (sizeOf(outer) !== batch) return undefined;
   const internals = backend as unknown as WasmInternals;
   const out = backend.makeOutput([...outer, m, n], 'float32');
   const mul = wasmBatchMatMul(backend);
