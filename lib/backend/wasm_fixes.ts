@@ -22,6 +22,18 @@ import { blasMatMul, blasSumLeading, loadNativeBlas, NativeBlas } from './native
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
 type KernelFunc = tf.KernelConfig['kernelFunc'];
+/** What a wasm kernel is called with. */
+type WasmArgs = { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap };
+type WasmKernel = (args: WasmArgs) => TensorInfo;
+
+/** Replaces the registered wasm kernel `kernelName` by `wrap(original)`, keeping its setup; no-op if absent. */
+function replaceKernel(kernelName: string, wrap: (inner: WasmKernel) => WasmKernel): void {
+  const original = tf.getKernel(kernelName, 'wasm');
+  if (!original) return;
+  const kernelFunc = wrap(original.kernelFunc as unknown as WasmKernel) as unknown as KernelFunc;
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ ...original, kernelFunc });
+}
 
 let installed = false;
 let fastKernels = true;
@@ -41,6 +53,11 @@ export function setNativeBlas(on: boolean): boolean {
   const before = blasOn;
   blasOn = on;
   return before;
+}
+
+/** OpenBLAS when it loaded and neither setNativeBlas(false) nor setFastWasmKernels(false) turned it off. */
+function activeBlas(): NativeBlas | undefined {
+  return blasOn && fastKernels ? blas : undefined;
 }
 
 /** The OpenBLAS in use for matrix products, if any, and a line saying why or why not. */
@@ -71,16 +88,11 @@ export function installWasmFixes(): void {
 
 /** Sum over leading axes on BLAS (`blasSumLeading`), every other reduction on wasm's kernel. */
 function wrapSum(): void {
-  const original = tf.getKernel('Sum', 'wasm');
-  if (!original) return;
-  const inner = original.kernelFunc;
-  const kernelFunc = ((args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
+  replaceKernel('Sum', (inner) => (args) => {
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
-    const out = blas && blasOn && fastKernels ? blasSumLeading(blas, args.backend, args.inputs.x, axis, keepDims) : undefined;
-    return out ?? inner(args as Parameters<KernelFunc>[0]);
-  }) as KernelFunc;
-  tf.unregisterKernel('Sum', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+    const b = activeBlas();
+    return (b && blasSumLeading(b, args.backend, args.inputs.x, axis, keepDims)) || inner(args);
+  });
 }
 
 /**
@@ -94,16 +106,11 @@ function shareInsteadOfCopy(): void {
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
   for (const kernelName of ['Identity', 'Cast']) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original) continue;
-    const inner = original.kernelFunc;
-    const kernelFunc = ((args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
+    replaceKernel(kernelName, (inner) => (args) => {
       const { x } = args.inputs;
       const sameType = kernelName === 'Identity' || args.attrs.dtype === x.dtype;
-      return fastKernels && sameType && x.dtype !== 'string' ? share(x, args.backend) : inner(args as Parameters<KernelFunc>[0]);
-    }) as KernelFunc;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ ...original, kernelFunc });
+      return fastKernels && sameType && x.dtype !== 'string' ? share(x, args.backend) : inner(args);
+    });
   }
 }
 
@@ -142,62 +149,53 @@ function unsortedSegmentSum(args: { inputs: { x: TensorInfo; segmentIds: TensorI
 
 /** Transpose through `transposeFast` for the dtypes it handles. */
 function wrapTranspose(): void {
-  const original = tf.getKernel('Transpose', 'wasm');
-  if (!original) return;
-  const inner = original.kernelFunc;
-  const kernelFunc = ((args: { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
+  replaceKernel('Transpose', (inner) => (args) => {
     const { x } = args.inputs;
     const perm = args.attrs.perm as number[];
-    if (!fastKernels) return inner(args as Parameters<KernelFunc>[0]);
+    if (!fastKernels) return inner(args);
     // wasm's own kernel is fast up to rank 4 and slow beyond: merge axes first, and go to JavaScript only
     // for what stays above rank 4.
     const simple = simplify(x.shape, perm);
     const jsTypes = x.dtype === 'float32' || x.dtype === 'int32' || x.dtype === 'bool';
     if (simple.shape.length > 4 && jsTypes) return transposeFast(args.backend, x, perm);
-    if (simple.shape.length === x.shape.length) return inner(args as Parameters<KernelFunc>[0]);
-    const out = inner({ ...args, inputs: { x: { ...x, shape: simple.shape } }, attrs: { ...args.attrs, perm: simple.order } } as Parameters<KernelFunc>[0]) as TensorInfo;
+    if (simple.shape.length === x.shape.length) return inner(args);
+    const out = inner({ ...args, inputs: { x: { ...x, shape: simple.shape } }, attrs: { ...args.attrs, perm: simple.order } });
     out.shape = perm.map((p) => x.shape[p]);
     return out;
-  }) as KernelFunc;
-  tf.unregisterKernel('Transpose', 'wasm');
-  tf.registerKernel({ ...original, kernelFunc });
+  });
 }
 
 /** Replaces a registered matMul kernel by one that never passes a transpose flag to the slow path. */
 function wrapTransposedMatMul(kernelName: string): void {
-  const original = tf.getKernel(kernelName, 'wasm');
   const transpose = tf.getKernel('Transpose', 'wasm'); // the fast one: wrapTranspose ran first
-  if (!original || !transpose) return;
-  const inner = original.kernelFunc;
+  if (!transpose) return;
   const transposeLast2 = (x: TensorInfo, backend: BackendWasm): TensorInfo => {
     const rank = x.shape.length;
     const perm = [...Array(rank).keys()];
     [perm[rank - 2], perm[rank - 1]] = [perm[rank - 1], perm[rank - 2]];
     return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as TensorInfo;
   };
-  const kernelFunc = ((args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap }) => {
+  const plain = kernelName === 'BatchMatMul';
+  replaceKernel(kernelName, (inner) => (args) => {
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
-    const plain = kernelName === 'BatchMatMul';
-    if (blas && blasOn && fastKernels) {
+    const b = activeBlas();
+    if (b) {
       const { activation } = args.attrs as { activation?: string };
       const linear = plain || ((activation === undefined || activation === 'linear') && !args.inputs.preluActivationWeights);
-      const out = linear ? blasMatMul(blas, args.backend, args.inputs.a, args.inputs.b, transposeA, transposeB, plain ? undefined : args.inputs.bias) : undefined;
+      const out = linear ? blasMatMul(b, args.backend, args.inputs.a, args.inputs.b, transposeA, transposeB, plain ? undefined : args.inputs.bias) : undefined;
       if (out) return out;
     }
     if (!transposeA && !transposeB) {
       const sliced = plain && fastKernels ? batchedMatMulBySlices(args.backend, args.inputs.a, args.inputs.b) : undefined;
-      return sliced ?? inner(args as Parameters<KernelFunc>[0]);
+      return sliced ?? inner(args);
     }
     const temps: TensorInfo[] = [];
     const inputs = { ...args.inputs };
     if (transposeA) temps.push((inputs.a = transposeLast2(inputs.a, args.backend)));
     if (transposeB) temps.push((inputs.b = transposeLast2(inputs.b, args.backend)));
     const sliced = plain && fastKernels ? batchedMatMulBySlices(args.backend, inputs.a, inputs.b) : undefined;
-    const out = sliced ?? inner({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } } as Parameters<KernelFunc>[0]);
+    const out = sliced ?? inner({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
     for (const t of temps) args.backend.disposeData(t.dataId);
     return out;
-  }) as KernelFunc;
-  const setup = original.setupFunc;
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ ...original, kernelFunc, setupFunc: setup });
+  });
 }
