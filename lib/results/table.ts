@@ -153,16 +153,16 @@ export function resultRow(records: readonly RunRecord[], evaluation: RunRecord):
  */
 export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, filter: (r: RunRecord) => boolean = () => true,
   pick: 'latest' | 'most-pretraining' = 'latest'): ResultRow[] {
-  const chosen = new Map<TableRow, RunRecord>();
-  const tokens = (r: RunRecord): number => (pick === 'latest' ? 0 : trainingChain(records, r).pretrain?.tokens ?? 0);
+  const chosen = new Map<TableRow, { record: RunRecord; tokens: number }>();
   for (const r of records) {
     if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
     if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
+    const tokens = pick === 'latest' ? 0 : trainingChain(records, r).pretrain?.tokens ?? 0;
     const seen = chosen.get(r.row);
-    const better = !seen || tokens(r) > tokens(seen) || (tokens(r) === tokens(seen) && seen.startedAt <= r.startedAt);
-    if (better) chosen.set(r.row, r);
+    const better = !seen || tokens > seen.tokens || (tokens === seen.tokens && seen.record.startedAt <= r.startedAt);
+    if (better) chosen.set(r.row, { record: r, tokens });
   }
-  return TABLE_ROWS.filter((row) => chosen.has(row)).map((row) => resultRow(records, chosen.get(row)!));
+  return TABLE_ROWS.filter((row) => chosen.has(row)).map((row) => resultRow(records, chosen.get(row)!.record));
 }
 
 /** One point of accuracy against pretraining compute. */
