@@ -101,6 +101,18 @@ real() {
   done
 }
 
+# One run of `course`: pretrain (SCALE, VARIANT, extra pretraining flags), finetune with the preset's recipe
+# from those weights, evaluate. NAME tells the files apart.
+course_run() {
+  local scale=$1 v=$2 name=$3
+  shift 3
+  mingpt pretrain "${common[@]}" --scale "$scale" "$@" --variant "$v" --writing-params "$C/$v.pretrain-$name.params"
+  mingpt finetune "${common[@]}" --scale "$scale" --variant "$v" --reading-params "$C/$v.pretrain-$name.params" \
+    --writing-params "$C/$v-pretrain-$name.params"
+  mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-$name.params" \
+    --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
+}
+
 course() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
@@ -108,25 +120,13 @@ course() {
   for e in $COURSE_EPOCHS; do
     # The first E epochs of the course's 650, on its schedule (final_tokens at 200 epochs: the rate is still
     # near its peak at the end), then the same length with the cosine fitted to it (--decay-epochs E).
-    for run in "rope full-e$e" "rope full-fit-e$e --decay-epochs $e" "vanilla full-e$e"; do
-      # shellcheck disable=SC2086 # run holds a variant, a name and maybe a flag
-      set -- $run
-      local v=$1 name=$2
-      shift 2
-      mingpt pretrain "${common[@]}" --scale full --epochs "$e" "$@" --variant "$v" --writing-params "$C/$v.pretrain-$name.params"
-      mingpt finetune "${common[@]}" --scale full --variant "$v" --reading-params "$C/$v.pretrain-$name.params" \
-        --writing-params "$C/$v-pretrain-$name.params"
-      mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-$name.params" \
-        --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
-    done
+    course_run full rope "full-e$e" --epochs "$e"
+    course_run full rope "full-fit-e$e" --epochs "$e" --decay-epochs "$e"
+    course_run full vanilla "full-e$e" --epochs "$e"
   done
   # A quarter of the width, so about three times the epochs in the same minutes; the cpu preset's finetuning.
   local e=$COURSE_SMALL_EPOCHS
-  mingpt pretrain "${common[@]}" --scale cpu --epochs "$e" --decay-epochs "$e" --variant rope --writing-params "$C/rope.pretrain-cpu-fit-e$e.params"
-  mingpt finetune "${common[@]}" --scale cpu --variant rope --reading-params "$C/rope.pretrain-cpu-fit-e$e.params" \
-    --writing-params "$C/rope-pretrain-cpu-fit-e$e.params"
-  mingpt evaluate "${common[@]}" --variant rope --reading-params "$C/rope-pretrain-cpu-fit-e$e.params" \
-    --outputs "$R/predictions/rope-pretrain-cpu-fit-e$e.dev.txt"
+  course_run cpu rope "cpu-fit-e$e" --epochs "$e" --decay-epochs "$e"
 }
 
 projection() {
