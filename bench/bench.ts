@@ -44,6 +44,7 @@ export interface BenchOptions {
   leakSteps: number;
   vsPytorch: boolean;
   micro: number;
+  /** Training threads; 0 (the default): defaultTrainingThreads for the backend. */
   threads: number;
 }
 
@@ -111,13 +112,12 @@ async function main(): Promise<void> {
   for (let s = 0; s < nSteps; s++) batches.push(data.batch(trainer.batchIndices(s), 1000 + s));
   const lr = full.pretrain.learningRate;
 
-  // The trainer's own step (micro-batches sorted by length, AdamW, clipping at 1.0); returns the positions computed.
-  const step = (b: Batch, seed: number): number => {
-    trainer.trainStep(b, lr, seed);
-    if (opts.micro === 0) return b.batchSize * b.time;
-    return splitByLength(b, opts.micro).filter((p) => p.usefulTokens > 0).reduce((n, p) => n + p.batchSize * p.time, 0);
-  };
-  for (let s = 0; s < opts.warmup; s++) step(batches[s], s);
+  // The positions a step computes: what the trainer's micro-batches keep of the batch (counted outside the timing).
+  const computedPositions = (b: Batch): number => opts.micro === 0
+    ? b.batchSize * b.time
+    : splitByLength(b, opts.micro).filter((p) => p.usefulTokens > 0).reduce((n, p) => n + p.batchSize * p.time, 0);
+  // Every step is the trainer's own: micro-batches sorted by length, AdamW, clipping at 1.0.
+  for (let s = 0; s < opts.warmup; s++) trainer.trainStep(batches[s], lr, s);
   const tensorsBefore = tf.memory().numTensors;
   const ms: number[] = [];
   const cpuMs: number[] = [];
@@ -126,14 +126,15 @@ async function main(): Promise<void> {
     const b = batches[s];
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    computed += step(b, s);
+    trainer.trainStep(b, lr, s);
     ms.push(performance.now() - t0);
     cpuMs.push(cpuMsSince(c0));
+    computed += computedPositions(b);
     if (tensorsAfter1 < 0) tensorsAfter1 = tf.memory().numTensors;
     positions += b.batchSize * (b.paddedTime ?? b.time);
     useful += b.usefulTokens;
   }
-  for (let s = 0; s < opts.leakSteps; s++) step(batches[s % batches.length], s);
+  for (let s = 0; s < opts.leakSteps; s++) trainer.trainStep(batches[s % batches.length], lr, s);
   const tensorsAfter = tf.memory().numTensors;
   const msPerStep = median(ms);
   const perStep = (x: number) => x / opts.steps;
