@@ -27,7 +27,7 @@ function answer(req: HelperRequest, model: GPT): { res: HelperResponse; transfer
   const flat = flattenParams(model.params, grads); // a missing gradient is zero
   const value = loss.dataSync()[0];
   tf.dispose([loss, ...Object.values(grads)]);
-  return { res: { loss: value, grads: flat }, transfer: [flat.buffer] };
+  return { res: { loss: value, grads: flat }, transfer: [flat.buffer as ArrayBuffer] };
 }
 
 async function main(): Promise<void> {
