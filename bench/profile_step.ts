@@ -1,10 +1,11 @@
 /**
  * Profiles training steps of the real course model (GPT + AdamW through Trainer.trainStep) on real
  * pretraining batches: wall and CPU ms per step, then ms per kernel of one step.
- *   npx tsx bench/profile_step.ts          (env: B=batch, STEPS, PROFILE=1, TRIM=0|1, VARIANT=vanilla|rope)
+ *   npx tsx bench/profile_step.ts          (env: B=batch, STEPS, PROFILE=1, TRIM=0|1, VARIANT=vanilla|rope, FUSED=0|1)
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, describeBackend } from '../lib/backend';
+import { setFusedKernels } from '../lib/backend/fused';
 import { loadCorpus } from '../lib/data/corpus';
 import { Vocab } from '../lib/data/vocab';
 import { CharCorruptionDataset } from '../lib/data/char_corruption';
@@ -15,6 +16,7 @@ import { datasetBatches } from '../lib/mingpt/batches';
 
 async function main(): Promise<void> {
   const info = await initBackend();
+  setFusedKernels(process.env.FUSED !== '0');
   const B = Number(process.env.B ?? 32);
   const corpus = loadCorpus({ corpus: 'real' });
   const vocab = Vocab.fromCorpus(corpus.pretrainText);
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     console.log('total kernel ms', [...byName.values()].reduce((a, b) => a + b, 0).toFixed(0));
     for (const [k, v] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 16)) console.log(v.toFixed(1).padStart(8), k);
     console.log('---');
-    for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(v.toFixed(1).padStart(8), k);
+    for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 25))) console.log(v.toFixed(1).padStart(8), k);
   }
 }
 main();

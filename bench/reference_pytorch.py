@@ -7,7 +7,10 @@ of causal self-attention (8 heads, separate key/query/value Linears, output proj
 ignores PAD (id 0). Optimizer: AdamW, betas (0.9, 0.95), weight decay 0.1 on Linear weights only, gradient
 norm clipped to 1.0, learning rate 6e-3 (constant here: the schedule costs nothing).
 
-  python3 bench/reference_pytorch.py [--batches FILE] [--batch 128] [--steps 5] [--warmup 2] [--json]
+  python3 bench/reference_pytorch.py [--batches FILE] [--batch 128] [--steps 5] [--warmup 2] [--threads N] [--json]
+
+It uses every core (torch.set_num_threads), as the TypeScript side does: Debian's torch would otherwise run its
+own kernels on one thread here (OpenBLAS's products use both cores either way).
 
 --batches reads the batches `bench/bench.ts --vs-pytorch` wrote (rows shorter than 128 after PAD trimming are
 padded back to 128, as the course computes them); without it, random batches with a PAD tail are used.
@@ -158,8 +161,12 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--threads", type=int, default=0,
+                   help="intra-op threads; 0 (default): every core this process may use. Debian's torch starts "
+                        "with 1 here (its OpenMP reports 1), 20-25%% slower than with both cores")
     args = p.parse_args()
     torch = import_torch(args.json)
+    torch.set_num_threads(args.threads if args.threads > 0 else len(os.sched_getaffinity(0)))
     torch.manual_seed(0)
     block_size = 128
     vocab, warmup, batches = load_batches(torch, args, block_size)

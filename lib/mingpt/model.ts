@@ -16,12 +16,13 @@
  * Initialisation, as minGPT's _init_weights: Linear and Embedding weights N(0, 0.02), biases 0, LayerNorm
  * weight 1 and bias 0; `pos_emb` starts at zeros (minGPT's nn.Parameter(torch.zeros(...))), learned from there.
  *
- * GELU is the exact one, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), PyTorch's nn.GELU default. tfjs has an Erf
- * kernel on every backend; on wasm its largest error against the exact erf, measured on [-5, 5] in steps of
- * 0.0005, is 2.6e-7 (a few float32 ulps).
+ * GELU is the exact one, x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2)), PyTorch's nn.GELU default. GELU and LayerNorm
+ * come from lib/backend/ops.ts: on wasm each is one SIMD kernel (lib/backend/fused.ts), elsewhere tf ops; both
+ * use erf's Abramowitz-Stegun form (error under 1.5e-7, as tfjs's own Erf kernel).
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPTConfig, headDim, validateConfig } from './config';
+import * as ops from '../backend/ops';
 import { causalAttention, dropout } from '../backend/ops';
 import { applyRope } from '../positional/rope';
 import { Rng } from '../util/random';
@@ -68,10 +69,7 @@ class DropoutPlan {
 }
 
 function layerNorm(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor3D {
-  const mean = tf.mean(x, -1, true);
-  const centered = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(centered), -1, true); // biased, as PyTorch's LayerNorm
-  return tf.add(tf.mul(tf.mul(centered, tf.rsqrt(tf.add(variance, LN_EPS))), weight), bias) as tf.Tensor3D;
+  return ops.layerNorm(x, weight, bias, LN_EPS); // biased variance, as PyTorch's LayerNorm
 }
 
 /** y = x W^T + b on (B, T, in), with W stored [out, in] as PyTorch does. */
@@ -84,7 +82,7 @@ function linear(x: tf.Tensor3D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor3
 
 /** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+  return ops.gelu(x);
 }
 
 /**
