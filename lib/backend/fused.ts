@@ -35,11 +35,19 @@ let compiled: WebAssembly.Module | undefined;
 /** One instance per wasm backend (each worker thread has its own backend and memory). */
 const instances = new WeakMap<BackendWasm, SimdKernels>();
 
+/** Why the kernels cannot run (set once, by the first failed instantiation), for `fusedKernelsOn`. */
+let unavailable: string | undefined;
+
 function kernelsFor(backend: BackendWasm): SimdKernels {
   let k = instances.get(backend);
   if (!k) {
+    // tfjs-backend-wasm 4.x (Emscripten) exports its memory as `asm.memory`; another build may not.
+    const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+    if (!(memory instanceof WebAssembly.Memory)) {
+      unavailable = 'the tfjs wasm module does not export its memory (asm.memory)';
+      throw new Error(`fused kernels: ${unavailable}`);
+    }
     compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-    const memory = (backend.wasm as unknown as { asm: { memory: WebAssembly.Memory } }).asm.memory;
     k = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
     instances.set(backend, k);
   }
@@ -127,9 +135,18 @@ export function setFusedKernels(on: boolean): boolean {
   return before;
 }
 
-/** Whether `ops.gelu` / `ops.layerNorm` may use the fused kernels (also needs the wasm backend). */
+/**
+ * Whether `ops.gelu` / `ops.layerNorm` may use the fused kernels: registered, switched on, and able to reach the
+ * active wasm backend's memory (checked once; when it cannot, the tf-op versions run). Call on wasm only.
+ */
 export function fusedKernelsOn(): boolean {
-  return registered && fusedOn;
+  if (!registered || !fusedOn || unavailable !== undefined) return false;
+  try {
+    kernelsFor(tf.backend() as unknown as BackendWasm);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Registers the four kernels on wasm and the gradients of the two forward ones; safe to call again. */
