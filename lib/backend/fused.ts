@@ -31,7 +31,18 @@ export const GELU_GRAD = 'MingptGeluGrad';
 export const LAYER_NORM = 'MingptLayerNorm';
 export const LAYER_NORM_GRAD = 'MingptLayerNormGrad';
 
-let compiled: WebAssembly.Module | undefined;
+/**
+ * The WebAssembly API, typed here: tslab's TypeScript setup (notebooks) knows `WebAssembly` only as a namespace of
+ * types, not as a value, so the global is read through globalThis.
+ */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+  Memory: abstract new (...args: never[]) => object;
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: object | undefined;
 /** One instance per wasm backend (each worker thread has its own backend and memory). */
 const instances = new WeakMap<BackendWasm, SimdKernels>();
 
@@ -43,12 +54,12 @@ function kernelsFor(backend: BackendWasm): SimdKernels {
   if (!k) {
     // tfjs-backend-wasm 4.x (Emscripten) exports its memory as `asm.memory`; another build may not.
     const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-    if (!(memory instanceof WebAssembly.Memory)) {
+    if (!(memory instanceof wasmApi.Memory)) {
       unavailable = 'the tfjs wasm module does not export its memory (asm.memory)';
       throw new Error(`fused kernels: ${unavailable}`);
     }
-    compiled ??= new WebAssembly.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
-    k = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+    compiled ??= new wasmApi.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    k = new wasmApi.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
     instances.set(backend, k);
   }
   return k;
