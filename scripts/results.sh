@@ -11,8 +11,9 @@
 #                                    pretraining cut after COURSE_EPOCHS epochs, RoPE also with its learning-rate
 #                                    decay fitted to that length; the course's finetuning; then a smaller model
 #                                    (scale cpu) for COURSE_SMALL_EPOCHS epochs (about 80 minutes in all)
-#   scripts/results.sh long          one longer run of the course's model: RoPE pretrained LONG_EPOCHS epochs (120)
-#                                    with the decay fitted to them, the course's finetuning (about an hour)
+#   scripts/results.sh long          longer runs of the course's model: RoPE, then vanilla, pretrained LONG_EPOCHS
+#                                    epochs (120) with the decay fitted to them, the course's finetuning (about an
+#                                    hour each)
 #   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
 #   scripts/results.sh all           synthetic, real and projection, in that order
 #
@@ -21,7 +22,7 @@
 # weights), REAL_SCALE (the real runs' preset), REAL_EPOCHS (the pretraining lengths, in epochs, one run each),
 # REAL_FINETUNE / REAL_SCRATCH (flags of the finetuning from pretrained weights / from scratch), REAL_NOPRETRAIN
 # (1: also the no-pretraining row), COURSE_EPOCHS / COURSE_SMALL_EPOCHS (the course's model's pretraining lengths,
-# the smaller model's; `course` only), LONG_EPOCHS (`long` only).
+# the smaller model's; `course` only), LONG_EPOCHS / LONG_VARIANTS (`long` only).
 #
 # Pretraining runs of different lengths are separate runs from scratch: with the same seed, a run of E epochs is
 # exactly the first E epochs of a longer one (data order, corruption and dropout are functions of (seed, step),
@@ -131,13 +132,16 @@ course() {
   course_run cpu rope "cpu-fit-e$e" --epochs "$e" --decay-epochs "$e"
 }
 
-# One longer run, as far as a session allows: RoPE at the course's size with the cosine fitted to LONG_EPOCHS.
+# Longer runs, as far as a session allows: the course's model with the cosine fitted to LONG_EPOCHS, for each of
+# LONG_VARIANTS (RoPE first: the row the course's goal is about).
 long() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
   mkdir -p "$R/predictions" "$C"
   local e=${LONG_EPOCHS:-120}
-  course_run full rope "full-fit-e$e" --epochs "$e" --decay-epochs "$e"
+  for v in ${LONG_VARIANTS:-rope vanilla}; do
+    course_run full "$v" "full-fit-e$e" --epochs "$e" --decay-epochs "$e"
+  done
 }
 
 projection() {
