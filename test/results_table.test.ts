@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
 
 /** A record with the fields every record has, plus `extra`. */
@@ -192,6 +192,24 @@ describe('results table (lib/results/table.ts)', () => {
       assert.deepEqual(loadProjections(dir).map((x) => [x.scale, x.tableSeconds]), [['full', 150]]);
       fs.writeFileSync(path.join(dir, 'projection-bad.json'), JSON.stringify({ ...p, format: 'other' }));
       assert.throws(() => loadProjections(dir), /projection-bad\.json: format "other", expected "mingpt-projection\/1"/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads recall probes from the folder and its subfolders, by pretraining tokens, and names a bad file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'results-recall-'));
+    try {
+      const probe = (checkpoint: string, pretrainTokens: number) => ({ format: 'mingpt-recall/1', checkpoint, pretrainTokens, total: 10, correct: 1 });
+      fs.mkdirSync(path.join(dir, 'real'));
+      fs.writeFileSync(path.join(dir, 'real', 'recall-b.json'), JSON.stringify(probe('b.params', 200)));
+      fs.writeFileSync(path.join(dir, 'recall-a.json'), JSON.stringify(probe('a.params', 100)));
+      fs.writeFileSync(path.join(dir, 'real', 'other.json'), '{"format": "mingpt-run/1"}'); // not a recall file: ignored
+      assert.deepEqual(loadRecalls(dir).map((r) => r.checkpoint), ['a.params', 'b.params']);
+      fs.writeFileSync(path.join(dir, 'real', 'recall-c.json'), JSON.stringify({ ...probe('c', 1), format: 'x' }));
+      assert.throws(() => loadRecalls(dir), /recall-c\.json: format "x", expected "mingpt-recall\/1"/);
+      fs.writeFileSync(path.join(dir, 'real', 'recall-c.json'), '{');
+      assert.throws(() => loadRecalls(dir), /recall-c\.json: not JSON/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

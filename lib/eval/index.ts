@@ -1,3 +1,5 @@
 export type { EvalResult } from './evaluate';
 export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions, writePredictions } from './evaluate';
 export { LONDON, londonBaseline } from './london';
+export type { RecallItem, RecallRecord, RecallResult, RecallSet } from './recall';
+export { personOf, recallItems, recallProbe, visibleChars } from './recall';

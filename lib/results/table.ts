@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RunRecord, TableRow, readRunRecords } from './record';
 import type { GPTConfig } from '../mingpt/config';
+import type { RecallRecord } from '../eval/recall';
 
 export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
 
@@ -60,6 +61,27 @@ export interface ResultRow {
   evaluation: RunRecord;
   finetune?: RunRecord;
   pretrain?: RunRecord;
+}
+
+/** The recall probes (scripts/recall_probe.ts) in `dir` and its immediate subfolders, by pretraining tokens. */
+export function loadRecalls(dir: string): RecallRecord[] {
+  if (!fs.existsSync(dir)) return [];
+  const dirs = [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+  const out: RecallRecord[] = [];
+  for (const d of dirs) {
+    for (const name of fs.readdirSync(d).filter((n) => /^recall-.*\.json$/.test(n))) {
+      const file = path.join(d, name);
+      let r: RecallRecord;
+      try {
+        r = JSON.parse(fs.readFileSync(file, 'utf8')) as RecallRecord;
+      } catch (e) {
+        throw new Error(`${file}: not JSON (${e instanceof Error ? e.message : e})`);
+      }
+      if (r.format !== 'mingpt-recall/1') throw new Error(`${file}: format "${r.format}", expected "mingpt-recall/1"`);
+      out.push(r);
+    }
+  }
+  return out.sort((a, b) => (a.pretrainTokens ?? 0) - (b.pretrainTokens ?? 0) || a.checkpoint.localeCompare(b.checkpoint));
 }
 
 /** Records of `dir` and of its immediate subfolders (e.g. results/real, results/synthetic), oldest first. */
