@@ -63,10 +63,15 @@ export interface ResultRow {
   pretrain?: RunRecord;
 }
 
+/** `dir` and its immediate subfolders (results/ holds real/ and synthetic/). */
+function withSubfolders(dir: string): string[] {
+  return [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+}
+
 /** The recall probes (scripts/recall_probe.ts) in `dir` and its immediate subfolders, by pretraining tokens. */
 export function loadRecalls(dir: string): RecallRecord[] {
   if (!fs.existsSync(dir)) return [];
-  const dirs = [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+  const dirs = withSubfolders(dir);
   const out: RecallRecord[] = [];
   for (const d of dirs) {
     for (const name of fs.readdirSync(d).filter((n) => /^recall-.*\.json$/.test(n))) {
@@ -87,7 +92,7 @@ export function loadRecalls(dir: string): RecallRecord[] {
 /** Records of `dir` and of its immediate subfolders (e.g. results/real, results/synthetic), oldest first. */
 export function loadRecords(dir: string): RunRecord[] {
   if (!fs.existsSync(dir)) return [];
-  const dirs = [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+  const dirs = withSubfolders(dir);
   return dirs.flatMap((d) => readRunRecords(d)).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
@@ -345,7 +350,7 @@ export interface Projection {
 /** The projections (projection-*.json) in `dir` and its immediate subfolders. */
 export function loadProjections(dir: string): Projection[] {
   if (!fs.existsSync(dir)) return [];
-  const dirs = [dir, ...fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name))];
+  const dirs = withSubfolders(dir);
   const out: Projection[] = [];
   for (const d of dirs) {
     for (const name of fs.readdirSync(d).filter((n) => /^projection-.*\.json$/.test(n)).sort()) {
