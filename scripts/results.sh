@@ -14,6 +14,7 @@
 #   scripts/results.sh long          longer runs of the course's model: RoPE, then vanilla, pretrained LONG_EPOCHS
 #                                    epochs (120) with the decay fitted to them, the course's finetuning (about an
 #                                    hour each)
+#   scripts/results.sh recall        the recall probe of every pretrained checkpoint in results/tmp (a minute each)
 #   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
 #   scripts/results.sh all           synthetic, real and projection, in that order
 #
@@ -144,6 +145,16 @@ long() {
   done
 }
 
+# The recall probe (scripts/recall_probe.ts) of every pretrained checkpoint in tmp/: the synthetic world's, read
+# through its files as its runs were, and the real corpus's.
+recall() {
+  local T=${RESULTS:-results}/tmp
+  echo "+ MINGPT_DATA_DIR=$T/synthetic/world npx tsx scripts/recall_probe.ts --corpus auto --results-dir ${RESULTS:-results}/synthetic $T/synthetic/*.pretrain.params" >&2
+  MINGPT_DATA_DIR="$T/synthetic/world" npx tsx scripts/recall_probe.ts --corpus auto --results-dir "${RESULTS:-results}/synthetic" "$T"/synthetic/*.pretrain.params
+  echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir ${RESULTS:-results}/real $T/real/*.pretrain*.params" >&2
+  npx tsx scripts/recall_probe.ts --corpus real --results-dir "${RESULTS:-results}/real" "$T"/real/*.pretrain*.params
+}
+
 projection() {
   echo "+ npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real" >&2
   npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real
@@ -154,7 +165,8 @@ case "${1:-all}" in
   real) real ;;
   course) course ;;
   long) long ;;
+  recall) recall ;;
   projection) projection ;;
   all) synthetic; real; projection ;;
-  *) echo "usage: scripts/results.sh [synthetic|real|course|long|projection|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/results.sh [synthetic|real|course|long|recall|projection|all]" >&2; exit 2 ;;
 esac
