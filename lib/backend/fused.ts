@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { KERNELS_WASM_BASE64 } from './simd/kernels_wasm';
+import { sizeOf } from './wasm_kernels';
 
 type TensorInfo = tf.TensorInfo;
 type KernelFunc = tf.KernelConfig['kernelFunc'];
@@ -69,10 +70,6 @@ function offsetOf(backend: BackendWasm, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId)!.memoryOffset;
 }
 
-function sizeOf(t: TensorInfo): number {
-  return t.shape.reduce((a, b) => a * b, 1);
-}
-
 function checkFloat(kernel: string, inputs: Record<string, TensorInfo>): void {
   for (const [name, t] of Object.entries(inputs)) {
     if (t.dtype !== 'float32') throw new Error(`${kernel}: input ${name} must be float32, got ${t.dtype}`);
@@ -84,7 +81,7 @@ type Args<I extends string> = { inputs: Record<I, TensorInfo>; backend: BackendW
 function geluKernel({ inputs, backend }: Args<'x'>): TensorInfo {
   checkFloat(GELU, inputs);
   const out = backend.makeOutput([...inputs.x.shape], 'float32'); // may grow memory: offsets are read after
-  const n = sizeOf(inputs.x);
+  const n = sizeOf(inputs.x.shape);
   if (n > 0) kernelsFor(backend).gelu(offsetOf(backend, inputs.x), offsetOf(backend, out), n);
   return out;
 }
@@ -92,19 +89,26 @@ function geluKernel({ inputs, backend }: Args<'x'>): TensorInfo {
 function geluGradKernel({ inputs, backend }: Args<'x' | 'dy'>): TensorInfo {
   checkFloat(GELU_GRAD, inputs);
   const out = backend.makeOutput([...inputs.x.shape], 'float32');
-  const n = sizeOf(inputs.x);
+  const n = sizeOf(inputs.x.shape);
   if (n > 0) kernelsFor(backend).gelu_grad(offsetOf(backend, inputs.x), offsetOf(backend, inputs.dy), offsetOf(backend, out), n);
   return out;
 }
 
-function rowsAndWidth(kernel: string, x: TensorInfo, gamma: TensorInfo, beta?: TensorInfo): [number, number] {
-  const c = x.shape[x.shape.length - 1];
+/**
+ * Throws unless gamma (and beta, when given) have shape [C], C the last axis of x: the one check of LayerNorm's
+ * parameters, for `ops.layerNorm` and the kernels alike.
+ */
+export function checkNormParams(where: string, xShape: readonly number[], gamma: { shape: readonly number[] }, beta?: { shape: readonly number[] }): void {
+  const c = xShape[xShape.length - 1];
   for (const [name, p] of [['gamma', gamma], ['beta', beta]] as const) {
-    if (p && (p.shape.length !== 1 || p.shape[0] !== c)) {
-      throw new Error(`${kernel}: ${name} must have shape [${c}] (the last axis of x, shape [${x.shape}]), got [${p.shape}]`);
-    }
+    if (p && (p.shape.length !== 1 || p.shape[0] !== c)) throw new Error(`${where}: ${name} must have shape [${c}] (x's last axis), got [${p.shape}]`);
   }
-  return [c === 0 ? 0 : sizeOf(x) / c, c];
+}
+
+function rowsAndWidth(kernel: string, x: TensorInfo, gamma: TensorInfo, beta?: TensorInfo): [number, number] {
+  checkNormParams(kernel, x.shape, gamma, beta);
+  const c = x.shape[x.shape.length - 1];
+  return [c === 0 ? 0 : sizeOf(x.shape) / c, c];
 }
 
 function layerNormKernel({ inputs, backend, attrs }: Args<'x' | 'gamma' | 'beta'>): TensorInfo {

@@ -3,7 +3,7 @@
  * the speed tricks live here (and in `lib/backend`), each proven equal to the plain version by a test.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedKernelsOn, geluFused, geluReference, layerNormFused, layerNormReference } from './fused';
+import { checkNormParams, fusedKernelsOn, geluFused, geluReference, layerNormFused, layerNormReference } from './fused';
 import { fastWasmKernelsOn } from './wasm_fixes';
 
 /** The single-kernel GELU and LayerNorm of `fused.ts` exist on the wasm backend only. */
@@ -24,10 +24,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
  * gamma and beta of shape [last axis]. On wasm one SIMD kernel forward and one backward; elsewhere tf ops.
  */
 export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.Tensor, eps = 1e-5): T {
-  const c = x.shape[x.rank - 1];
-  for (const [name, p] of [['gamma', gamma], ['beta', beta]] as const) {
-    if (p.rank !== 1 || p.shape[0] !== c) throw new Error(`layerNorm: ${name} must have shape [${c}] (x's last axis), got [${p.shape}]`);
-  }
+  checkNormParams('layerNorm', x.shape, gamma, beta);
   return fusedAvailable() && x.dtype === 'float32' ? layerNormFused(x, gamma, beta, eps) : layerNormReference(x, gamma, beta, eps);
 }
 

@@ -81,7 +81,8 @@ export function recallProbe(model: GPT, vocab: Vocab, items: RecallItem[], opts:
   const byLength = new Map<number, number[]>();
   items.forEach((it, i) => {
     const n = [...it.answer].length;
-    byLength.set(n, [...(byLength.get(n) ?? []), i]);
+    if (!byLength.has(n)) byLength.set(n, []);
+    byLength.get(n)!.push(i);
   });
   for (const [steps, which] of byLength) {
     const prompts = which.map((i) => vocab.encode(items[i].prefix, `recall prefix of ${items[i].name}`));

@@ -22,8 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPTConfig, headDim, validateConfig } from './config';
-import * as ops from '../backend/ops';
-import { causalAttention, dropout } from '../backend/ops';
+import { causalAttention, dropout, gelu, layerNorm } from '../backend/ops';
 import { applyRope } from '../positional/rope';
 import { Rng } from '../util/random';
 
@@ -68,21 +67,12 @@ class DropoutPlan {
   }
 }
 
-function layerNorm(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor3D {
-  return ops.layerNorm(x, weight, bias, LN_EPS); // biased variance, as PyTorch's LayerNorm
-}
-
 /** y = x W^T + b on (B, T, in), with W stored [out, in] as PyTorch does. */
 function linear(x: tf.Tensor3D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor3D {
   const [B, T, C] = x.shape;
   const out = weight.shape[0];
   const y = tf.fused.matMul({ a: tf.reshape(x, [B * T, C]) as tf.Tensor2D, b: weight as tf.Tensor2D, transposeB: true, bias });
   return tf.reshape(y, [B, T, out]);
-}
-
-/** Exact GELU: 0.5 x (1 + erf(x / sqrt 2)). */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return ops.gelu(x);
 }
 
 /**
@@ -259,7 +249,7 @@ export class GPT {
     for (let l = 0; l < nLayer; l++) {
       const p = `blocks.${l}.`;
       // Attention: queries, keys and values of all heads, each (B, H, T, D), from the fused qkv Linear.
-      const h1 = layerNorm(x, this.p(p + 'ln1.weight'), this.p(p + 'ln1.bias'));
+      const h1 = layerNorm(x, this.p(p + 'ln1.weight'), this.p(p + 'ln1.bias'), LN_EPS);
       const toHeads = (t: tf.Tensor3D) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D;
       const [q0, k0, v0] = qkvParts(this.p(p + 'attn.qkv.weight'), this.p(p + 'attn.qkv.bias'), H, D).map((part) =>
         toHeads(tf.add(linear(h1, part.weight), part.bias) as tf.Tensor3D),
@@ -288,10 +278,10 @@ export class GPT {
       const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tq, C]) as tf.Tensor3D;
       x = tf.add(x, drop.apply(linear(merged, this.p(p + 'attn.proj.weight'), this.p(p + 'attn.proj.bias'))));
       // MLP.
-      const h = linear(layerNorm(x, this.p(p + 'ln2.weight'), this.p(p + 'ln2.bias')), this.p(p + 'mlp.0.weight'), this.p(p + 'mlp.0.bias'));
+      const h = linear(layerNorm(x, this.p(p + 'ln2.weight'), this.p(p + 'ln2.bias'), LN_EPS), this.p(p + 'mlp.0.weight'), this.p(p + 'mlp.0.bias'));
       x = tf.add(x, drop.apply(linear(gelu(h) as tf.Tensor3D, this.p(p + 'mlp.2.weight'), this.p(p + 'mlp.2.bias'))));
     }
-    const logits = linear(layerNorm(x, this.p('ln_f.weight'), this.p('ln_f.bias')), this.p('head.weight'));
+    const logits = linear(layerNorm(x, this.p('ln_f.weight'), this.p('ln_f.bias'), LN_EPS), this.p('head.weight'));
     return { logits, present: { keys, values, length: past + T } };
   }
 }
