@@ -14,6 +14,10 @@
 #   scripts/results.sh long          longer runs of the course's model: RoPE, then vanilla, pretrained LONG_EPOCHS
 #                                    epochs (120) with the decay fitted to them, the course's finetuning (about an
 #                                    hour each)
+#   scripts/results.sh full          the course's own schedule to the end (650 epochs, RoPE), snapshots after
+#                                    50, 100, 200, ... epochs; each finetuned and evaluated (5.5 h and more;
+#                                    resumable: type it again after an interruption)
+#   scripts/results.sh snapshots     finetunes and evaluates the snapshots of `full` written so far (2-3 min each)
 #   scripts/results.sh recall        the recall probe of every pretrained checkpoint in results/tmp (a minute each)
 #   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
 #   scripts/results.sh all           synthetic, real and projection, in that order
@@ -23,7 +27,8 @@
 # weights), REAL_SCALE (the real runs' preset), REAL_EPOCHS (the pretraining lengths, in epochs, one run each),
 # REAL_FINETUNE / REAL_SCRATCH (flags of the finetuning from pretrained weights / from scratch), REAL_NOPRETRAIN
 # (1: also the no-pretraining row), COURSE_EPOCHS / COURSE_SMALL_EPOCHS (the course's model's pretraining lengths,
-# the smaller model's; `course` only), LONG_EPOCHS / LONG_VARIANTS (`long` only).
+# the smaller model's; `course` only), LONG_EPOCHS / LONG_VARIANTS (`long` only), FULL_VARIANTS (rope) /
+# FULL_SNAPSHOTS (50,100,200,300,400,500; `full` only).
 #
 # Pretraining runs of different lengths are separate runs from scratch: with the same seed, a run of E epochs is
 # exactly the first E epochs of a longer one (data order, corruption and dropout are functions of (seed, step),
@@ -105,16 +110,22 @@ real() {
   done
 }
 
+# Finetune the pretrained model $C/VARIANT.pretrain-NAME.params with the SCALE preset's recipe, evaluate it.
+finetune_and_evaluate() {
+  local scale=$1 v=$2 name=$3
+  mingpt finetune "${common[@]}" --scale "$scale" --variant "$v" --reading-params "$C/$v.pretrain-$name.params" \
+    --writing-params "$C/$v-pretrain-$name.params"
+  mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-$name.params" \
+    --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
+}
+
 # One run of `course`: pretrain (SCALE, VARIANT, extra pretraining flags), finetune with the preset's recipe
 # from those weights, evaluate. NAME tells the files apart.
 course_run() {
   local scale=$1 v=$2 name=$3
   shift 3
   mingpt pretrain "${common[@]}" --scale "$scale" "$@" --variant "$v" --writing-params "$C/$v.pretrain-$name.params"
-  mingpt finetune "${common[@]}" --scale "$scale" --variant "$v" --reading-params "$C/$v.pretrain-$name.params" \
-    --writing-params "$C/$v-pretrain-$name.params"
-  mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-$name.params" \
-    --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
+  finetune_and_evaluate "$scale" "$v" "$name"
 }
 
 course() {
@@ -145,6 +156,38 @@ long() {
   done
 }
 
+# The course's own schedule from start to end (scale full: 650 epochs, the cosine over the first 200), for each of
+# FULL_VARIANTS, with a snapshot of the model after each of FULL_SNAPSHOTS epochs; every snapshot and the final
+# model finetuned with the course's recipe and evaluated. About 5.5 hours of pretraining a variant on a 2-core CPU:
+# interrupt it at will, the same command resumes it (`snapshots` evaluates the snapshots written so far).
+full() {
+  local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
+  local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
+  mkdir -p "$R/predictions" "$C"
+  for v in ${FULL_VARIANTS:-rope}; do
+    mingpt pretrain "${common[@]}" --scale full --variant "$v" --snapshot-epochs "${FULL_SNAPSHOTS:-50,100,200,300,400,500}" \
+      --writing-params "$C/$v.pretrain-full.params"
+    snapshots
+    finetune_and_evaluate full "$v" full
+  done
+}
+
+# Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-full.eN.params) that has no dev
+# predictions yet; safe to run while the pretraining goes on.
+snapshots() {
+  local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
+  local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
+  mkdir -p "$R/predictions" "$C"
+  local p name v tag
+  for p in "$C"/*.pretrain-full.e*.params; do
+    [ -e "$p" ] || continue
+    name=$(basename "$p" .params) # rope.pretrain-full.e100
+    v=${name%%.*} tag=${name#*.pretrain-}
+    [ -e "$R/predictions/$v-pretrain-$tag.dev.txt" ] && continue
+    finetune_and_evaluate full "$v" "$tag"
+  done
+}
+
 # The recall probe (scripts/recall_probe.ts) of every pretrained checkpoint in tmp/: the synthetic world's, read
 # through its files as its runs were, and the real corpus's.
 recall() {
@@ -165,8 +208,10 @@ case "${1:-all}" in
   real) real ;;
   course) course ;;
   long) long ;;
+  full) full ;;
+  snapshots) snapshots ;;
   recall) recall ;;
   projection) projection ;;
   all) synthetic; real; projection ;;
-  *) echo "usage: scripts/results.sh [synthetic|real|course|long|recall|projection|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/results.sh [synthetic|real|course|long|full|snapshots|recall|projection|all]" >&2; exit 2 ;;
 esac

@@ -40,6 +40,9 @@ describe('mingpt CLI: usage errors', () => {
     ['three threads', ['pretrain', '--writing-params', 'x', '--threads', '3'], /--threads must be an integer from 1 to 2, got "3"/],
     ['zero decay epochs', ['pretrain', '--writing-params', 'x', '--decay-epochs', '0'], /--decay-epochs must be an integer from 1 to 100000, got "0"/],
     ['a decay on evaluate', ['london', '--decay-epochs', '30'], /london does not train: .*--decay-epochs do not apply/],
+    ['snapshot epochs out of order', ['pretrain', '--writing-params', 'x', '--snapshot-epochs', '20,10'], /--snapshot-epochs must list epochs in ascending order without repeats, got "20,10"/],
+    ['a snapshot epoch that is not a number', ['pretrain', '--writing-params', 'x', '--snapshot-epochs', '10,ten'], /--snapshot-epochs must be an integer from 1 to 100000, got "ten"/],
+    ['snapshots on evaluate', ['london', '--snapshot-epochs', '3'], /london does not train: --snapshot-epochs applies to pretrain and finetune/],
   ];
   for (const [what, argv, message] of cases) {
     it(`rejects ${what} with a usage message`, async () => {

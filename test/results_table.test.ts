@@ -139,6 +139,35 @@ describe('results table (lib/results/table.ts)', () => {
     assert.equal(scheduleOf({ ...records[0], trainer: undefined }), undefined);
   });
 
+  it('joins the snapshots of one run and its final model into one curve, and says where each snapshot was taken', () => {
+    const trainer = {
+      maxEpochs: 8, batchSize: 4, betas: [0.9, 0.95] as [number, number], gradNormClip: 1, weightDecay: 0.1,
+      tokenCounting: 'block' as const, shuffle: true, seed: 0, learningRate: 1e-3, decay: true, warmupTokens: 10, finalTokens: 4e5,
+    };
+    const model = { vocabSize: 9, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 64, dropout: 0, variant: 'rope' as const };
+    // One 8-epoch run (1e5 tokens an epoch) with snapshots after epochs 2 and 4, each finetuned and evaluated.
+    const snap = (e: number, start: number): RunRecord[] => chain(`long.e${e}`, 'rope', start, { pretrainTokens: e * 1e5, accuracy: e / 100, correct: e })
+      .map((r) => (r.verb === 'pretrain'
+        ? { ...r, model, trainer, completed: false, snapshot: { epoch: e, ofEpochs: 8 }, files: { ...r.files, runWritingParams: 'runs/long.pre' } }
+        : r));
+    const final = chain('long', 'rope', 40, { pretrainTokens: 8e5, accuracy: 0.2, correct: 8 })
+      .map((r) => (r.verb === 'pretrain' ? { ...r, model, trainer, completed: true } : r));
+    const other = chain('other', 'rope', 50, { pretrainTokens: 4e5, accuracy: 0.1, correct: 4 })
+      .map((r) => (r.verb === 'pretrain' ? { ...r, model, trainer } : r)); // a separate run: not on the curve
+    const records = [...snap(2, 0), ...snap(4, 10), ...final, ...other];
+    const series = computeSeries(records, 'synthetic');
+    assert.deepEqual(series.map((x) => [x.label, x.points.map((p) => p.pretrainTokens)]), [
+      ['RoPE (pretraining): 2 layers x 64, decay fitted to the run', [4e5]],
+      ['RoPE (pretraining): 2 layers x 64, one 8-epoch run, its snapshots', [2e5, 4e5, 8e5]],
+    ]);
+    // Each point keeps its own place on the cosine (final_tokens 4e5): before, at and past the end of the decay.
+    assert.deepEqual(series[1].points.map((p) => p.schedule), ['cut', 'fitted', 'past']);
+    assert.equal(series[1].points[0].run!.file, path.resolve('runs/long.pre'));
+    const rows = records.filter((r) => r.verb === 'evaluate').map((r) => resultRow(records, r));
+    assert.equal(rows[0].settings, 'pretrain: smoke, after epoch 2 of 8; finetune: smoke');
+    assert.equal(rows[2].settings, 'pretrain: smoke; finetune: smoke');
+  });
+
   it('reads records written by writeRunRecord from a folder and its subfolders', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'results-table-'));
     try {

@@ -146,12 +146,33 @@ describe('Trainer', () => {
     assert.deepEqual(saved.fingerprint, { seed: 7 });
     restoreTrainingState(t2, saved, file);
     assert.equal(t2.stepsDone, 5);
+    // Time keeping survives the file: the first session's seconds count in the run's total.
+    assert.equal(saved.trainer.sessions, 1);
+    assert.ok(saved.trainer.seconds > 0);
     const r2 = await t2.train();
+    assert.equal(r2.sessions, 2);
+    assert.ok(Math.abs(r2.totalSeconds - (saved.trainer.seconds + r2.seconds)) < 0.05, `${r2.totalSeconds} vs ${saved.trainer.seconds} + ${r2.seconds}`);
+    assert.equal(rFull.sessions, 1);
+    assert.equal(rFull.totalSeconds, rFull.seconds);
     assert.deepEqual(r2.curve, rFull.curve);
     assert.deepEqual(second.weights(), full.weights());
     for (const t of [tFull, t1, t2]) t.dispose();
     for (const m of [full, first, second]) m.dispose();
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it('calls onEpochEnd after the last step of each epoch, with the 1-based epoch, also across a resume', async () => {
+    const model = new Bigram(6, 6);
+    const t = new Trainer(model, new CountingData(10, 6, 8), config({ maxEpochs: 3 })); // 3 steps an epoch
+    const seen: [number, number][] = [];
+    const onEpochEnd = (epoch: number, tr: Trainer): void => { seen.push([epoch, tr.stepsDone]); };
+    await t.train({ stopAfterStep: 4, onEpochEnd });
+    assert.deepEqual(seen, [[1, 3]]);
+    await t.train({ onEpochEnd });
+    assert.deepEqual(seen, [[1, 3], [2, 6], [3, 9]]);
+    assert.equal(t.tokensSeen, t.lossCurve()[8].tokens);
+    t.dispose();
+    model.dispose();
   });
 
   it('stops on a NaN loss with a clear error, without applying the bad update', async () => {

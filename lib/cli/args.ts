@@ -39,6 +39,8 @@ export interface CliArgs {
   json: boolean;
   fresh: boolean;
   stateFile?: string;
+  /** Epochs (1-based, ascending) after which training also writes the model as it is then (--snapshot-epochs). */
+  snapshotEpochs: number[];
   checkpointEvery?: number;
   checkpointSeconds: number;
   /** Rows per forward/backward pass (gradients summed over the batch's slices), to fit big batches in memory. */
@@ -78,6 +80,8 @@ resuming and output
   training saves its state to --state-file (default WRITING_PARAMS.state) every --checkpoint-seconds
   (default 60) or --checkpoint-every N steps, and on Ctrl-C; the same command resumes it (--fresh restarts)
   --stop-after N   stop after N steps as if interrupted
+  --snapshot-epochs N,M,...   also write the model after these epochs, to WRITING_PARAMS with .eN before
+                   .params, each with its own record (a point of accuracy against compute from one long run)
   --results-dir DIR (default results)   --json: print the final metrics as one JSON line on stdout
   --quiet: no progress bar
 `;
@@ -88,7 +92,7 @@ const OPTIONS = {
   'reading-params': { type: 'string' }, 'writing-params': { type: 'string' }, outputs: { type: 'string' },
   seed: { type: 'string' }, 'results-dir': { type: 'string' }, json: { type: 'boolean' }, fresh: { type: 'boolean' },
   'state-file': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'checkpoint-seconds': { type: 'string' },
-  'stop-after': { type: 'string' }, 'micro-batch': { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'stop-after': { type: 'string' }, 'snapshot-epochs': { type: 'string' }, 'micro-batch': { type: 'string' }, threads: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   epochs: { type: 'string' }, 'batch-size': { type: 'string' }, 'learning-rate': { type: 'string' },
   'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' },
   'block-size': { type: 'string' }, dropout: { type: 'string' }, 'decay-epochs': { type: 'string' },
@@ -114,6 +118,18 @@ function real(flag: string, value: string | undefined, ok: (x: number) => boolea
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new UsageError(`--${flag} must be ${range}, got "${value}"`);
   return n;
+}
+
+/** "100,200 300" as [100, 200, 300]: positive integers, ascending, no repeats. */
+function epochList(flag: string, value: string | undefined): number[] {
+  if (value === undefined) return [];
+  const parts = value.split(/[\s,]+/).filter((p) => p !== '');
+  const list = parts.map((p) => integer(flag, p, 1, 100000)!);
+  if (list.length === 0) throw new UsageError(`--${flag} needs at least one epoch number, got "${value}"`);
+  list.forEach((e, i) => {
+    if (i > 0 && e <= list[i - 1]) throw new UsageError(`--${flag} must list epochs in ascending order without repeats, got "${value}"`);
+  });
+  return list;
 }
 
 function existingFile(flag: string, value: string | undefined): string | undefined {
@@ -158,6 +174,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
     checkpointEvery: integer('checkpoint-every', v['checkpoint-every'], 1),
     checkpointSeconds: real('checkpoint-seconds', v['checkpoint-seconds'], (x) => x >= 0, 'a number of seconds >= 0') ?? 60,
     stopAfter: integer('stop-after', v['stop-after'], 1),
+    snapshotEpochs: epochList('snapshot-epochs', v['snapshot-epochs']),
     microBatch: integer('micro-batch', v['micro-batch'], 1, 65536),
     threads: integer('threads', v.threads, 1, 2),
     quiet: v.quiet ?? false,
@@ -179,6 +196,9 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
   if (verb === 'pretrain' && args.readingParams !== undefined) throw new UsageError('pretrain starts from scratch: --reading-params is for finetune and evaluate');
   if (verb === 'evaluate' && args.readingParams === undefined) throw new UsageError('evaluate needs --reading-params FILE (the model to evaluate)');
   if (verb === 'evaluate' && args.outputs === undefined) throw new UsageError('evaluate needs --outputs FILE (where the predictions go)');
+  if (args.snapshotEpochs.length > 0 && verb !== 'pretrain' && verb !== 'finetune') {
+    throw new UsageError(`${verb} does not train: --snapshot-epochs applies to pretrain and finetune`);
+  }
   const trainingOnly = ['epochs', 'batchSize', 'learningRate', 'decayEpochs'] as const;
   if ((verb === 'evaluate' || verb === 'london') && trainingOnly.some((k) => args.overrides[k] !== undefined)) {
     throw new UsageError(`${verb} does not train: --epochs, --batch-size, --learning-rate and --decay-epochs do not apply`);

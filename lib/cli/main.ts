@@ -137,6 +137,13 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
     `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
 
+  const maxEpochs = job.trainer.maxEpochs;
+  const late = args.snapshotEpochs.filter((e) => e >= maxEpochs);
+  if (late.length > 0) {
+    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${maxEpochs}); ` +
+      'the final model is written to --writing-params anyway');
+  }
+
   if (fs.existsSync(stateFile)) {
     if (args.fresh) {
       fs.rmSync(stateFile);
@@ -152,6 +159,8 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
       log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
     }
   }
+  const passed = args.snapshotEpochs.filter((e) => e * trainer.stepsPerEpoch <= trainer.stepsDone);
+  if (passed.length > 0) log(`--snapshot-epochs: epoch${passed.length > 1 ? 's' : ''} ${passed.join(',')} already done before this session, no snapshot`);
 
   const started = new Date();
   const stopListening = onSigint(io);
@@ -164,6 +173,17 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
         if (t.stepsDone >= t.totalSteps) return; // the final model is written below instead
         saveTrainingState(stateFile, t, job.fingerprint);
         log(`checkpoint: step ${t.stepsDone}/${t.totalSteps} saved to ${stateFile}`);
+      },
+      onEpochEnd: (epoch, t) => {
+        if (!args.snapshotEpochs.includes(epoch)) return;
+        const file = snapshotFile(args.writingParams!, epoch);
+        saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch) });
+        const last = t.lossCurve()[t.lossCurve().length - 1];
+        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, threads, {
+          completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
+          finalLoss: last?.loss ?? NaN, curve: t.lossCurve().slice(), wallSeconds: t.trainingSeconds,
+        }, { writingParams: file, runWritingParams: args.writingParams! }));
+        log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${recordFile}`);
       },
       checkpointEverySteps: args.checkpointEvery,
       checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
@@ -186,19 +206,12 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   }
   saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
   if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
-  const record: RunRecord = {
-    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
-    seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
-    wallSeconds: result.seconds, model: job.model.config, trainer: job.trainer, completed: true, steps: result.steps,
-    tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
-    files: { ...job.files, writingParams: args.writingParams! },
-    notes: withNotes({
-      ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
-      threads: String(threads), microBatch: String(job.trainer.microBatchSize),
-    }),
-  };
-  const recordFile = writeRunRecord(args.resultsDir, record);
-  log(`${job.label} done in ${formatSeconds(result.seconds)} (this session): final loss ${result.finalLoss.toFixed(4)}, ` +
+  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, threads, {
+    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
+    wallSeconds: result.totalSeconds,
+  }, { writingParams: args.writingParams! }, result.sessions));
+  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatSeconds(result.seconds)} in this one)` : '';
+  log(`${job.label} done in ${formatSeconds(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
     `model written to ${args.writingParams}, record ${recordFile}`);
   if (args.json) {
     io.out(JSON.stringify({
@@ -207,6 +220,30 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     }));
   }
   return EXIT.ok;
+}
+
+/** Where the snapshot after `epoch` goes: `run.params` -> `run.e100.params` (or `run` -> `run.e100`). */
+export function snapshotFile(writingParams: string, epoch: number): string {
+  const m = /^(.*)\.params$/.exec(writingParams);
+  return m ? `${m[1]}.e${epoch}.params` : `${writingParams}.e${epoch}`;
+}
+
+/** The record of a training run (or of one of its snapshots); `sessions` goes to the notes when there were several. */
+function trainingRecord(job: TrainingJob, started: Date, threads: number,
+  outcome: Pick<RunRecord, 'completed' | 'snapshot' | 'steps' | 'tokens' | 'finalLoss' | 'curve' | 'wallSeconds'>,
+  written: Record<string, string>, sessions = 1): RunRecord {
+  const { args } = job;
+  return {
+    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
+    seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
+    model: job.model.config, trainer: job.trainer, ...outcome,
+    files: { ...job.files, ...written },
+    notes: withNotes({
+      ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
+      threads: String(threads), microBatch: String(job.trainer.microBatchSize),
+      ...(sessions > 1 ? { sessions: String(sessions) } : {}),
+    }),
+  };
 }
 
 function presetFor(args: CliArgs, stage: 'pretrain' | 'finetune'): ScalePreset {

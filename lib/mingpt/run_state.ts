@@ -30,6 +30,9 @@ interface Meta {
   tokens: number;
   optimizerStep: number;
   curve: CurvePoint[];
+  /** Training seconds and sessions so far (absent in states saved before they were kept). */
+  seconds?: number;
+  sessions?: number;
 }
 
 /** Saves the model's weights and the trainer's state, atomically. */
@@ -43,7 +46,7 @@ export function saveTrainingState(file: string, trainer: Trainer, fingerprint: R
   }
   const meta: Meta = {
     format: STATE_FORMAT, fingerprint, step: state.step, tokens: state.tokens,
-    optimizerStep: state.optimizer.step, curve: state.curve,
+    optimizerStep: state.optimizer.step, curve: state.curve, seconds: state.seconds, sessions: state.sessions,
   };
   writeFileAtomic(file, writeSafetensors(tensors, { state: JSON.stringify(meta) }));
 }
@@ -70,7 +73,7 @@ export function readTrainingState(file: string): SavedState {
     fingerprint: meta.fingerprint,
     weights: pick('model.'),
     trainer: {
-      step: meta.step, tokens: meta.tokens, curve: meta.curve,
+      step: meta.step, tokens: meta.tokens, curve: meta.curve, seconds: meta.seconds ?? 0, sessions: meta.sessions ?? 0,
       optimizer: { step: meta.optimizerStep, m: values(pick('adam.m.')), v: values(pick('adam.v.')) },
     },
   };

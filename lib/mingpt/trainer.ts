@@ -102,6 +102,9 @@ export interface TrainerState {
   tokens: number;
   curve: CurvePoint[];
   optimizer: AdamWState;
+  /** Seconds spent training over every session of the run so far, and how many sessions that was. */
+  seconds: number;
+  sessions: number;
 }
 
 export interface TrainOptions {
@@ -110,6 +113,8 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
   /** Called every `checkpointEverySteps` steps / `checkpointEverySeconds` seconds, on stop, and at the end. */
   onCheckpoint?: (trainer: Trainer) => void;
+  /** Called after the last step of each epoch (1-based), before any checkpoint of that step. */
+  onEpochEnd?: (epoch: number, trainer: Trainer) => void;
   checkpointEverySteps?: number;
   checkpointEverySeconds?: number;
   /** Stop after this global step even if epochs remain (used by tests and the resume demo). */
@@ -121,7 +126,11 @@ export interface TrainResult {
   steps: number;
   tokens: number;
   finalLoss: number;
+  /** Seconds this session trained. */
   seconds: number;
+  /** Seconds every session of the run trained (this one included), and how many sessions that was. */
+  totalSeconds: number;
+  sessions: number;
   curve: CurvePoint[];
 }
 
@@ -155,6 +164,10 @@ export class Trainer {
   private step = 0;
   private tokens = 0;
   private curve: CurvePoint[] = [];
+  /** Training time and sessions before the current session (restored with the state). */
+  private earlierSeconds = 0;
+  private earlierSessions = 0;
+  private sessionStart: number | undefined;
   private permutation: { epoch: number; order: number[] } | undefined;
 
   /**
@@ -176,6 +189,11 @@ export class Trainer {
   /** Steps done so far. */
   get stepsDone(): number {
     return this.step;
+  }
+
+  /** Tokens the schedule has counted so far. */
+  get tokensSeen(): number {
+    return this.tokens;
   }
 
   /** The parameters that get weight decay. */
@@ -205,8 +223,16 @@ export class Trainer {
     return this.permutation.order.slice(it * this.config.batchSize, (it + 1) * this.config.batchSize);
   }
 
+  /** Seconds trained over every session so far (the current one up to now). */
+  get trainingSeconds(): number {
+    return this.earlierSeconds + (this.sessionStart === undefined ? 0 : (Date.now() - this.sessionStart) / 1000);
+  }
+
   getState(): TrainerState {
-    return { step: this.step, tokens: this.tokens, curve: this.curve.slice(), optimizer: this.optimizer.getState() };
+    return {
+      step: this.step, tokens: this.tokens, curve: this.curve.slice(), optimizer: this.optimizer.getState(),
+      seconds: this.trainingSeconds, sessions: this.earlierSessions + (this.sessionStart === undefined ? 0 : 1),
+    };
   }
 
   setState(state: TrainerState): void {
@@ -217,6 +243,9 @@ export class Trainer {
     this.step = state.step;
     this.tokens = state.tokens;
     this.curve = state.curve.slice();
+    this.earlierSeconds = state.seconds;
+    this.earlierSessions = state.sessions;
+    this.sessionStart = undefined;
   }
 
   /**
@@ -281,6 +310,7 @@ export class Trainer {
   /** Trains from the current step to the end (or until stopped). */
   async train(opts: TrainOptions = {}): Promise<TrainResult> {
     const start = Date.now();
+    this.sessionStart = start;
     let lastCheckpoint = start;
     let stepsSinceCheckpoint = 0;
     let usefulTokens = 0;
@@ -309,6 +339,7 @@ export class Trainer {
       const point: CurvePoint = { step: this.step, epoch: Math.floor(s / this.stepsPerEpoch) + 1, tokens: this.tokens, loss, lr };
       this.curve.push(point);
       stepsSinceCheckpoint++;
+      if (this.step % this.stepsPerEpoch === 0) opts.onEpochEnd?.(this.step / this.stepsPerEpoch, this);
       if (opts.onStep) {
         const elapsed = Math.max(1e-3, (Date.now() - start) / 1000);
         const perStep = elapsed / (this.step - startStep);
@@ -324,10 +355,16 @@ export class Trainer {
 
   private result(completed: boolean, start: number): TrainResult {
     const last = this.curve[this.curve.length - 1];
-    return {
+    const result: TrainResult = {
       completed, steps: this.step, tokens: this.tokens, finalLoss: last ? last.loss : NaN,
-      seconds: (Date.now() - start) / 1000, curve: this.curve.slice(),
+      seconds: (Date.now() - start) / 1000, totalSeconds: this.trainingSeconds, sessions: this.earlierSessions + 1,
+      curve: this.curve.slice(),
     };
+    // The session is over: its time now counts as earlier time (a later train() call is a new session).
+    this.earlierSeconds = result.totalSeconds;
+    this.earlierSessions = result.sessions;
+    this.sessionStart = undefined;
+    return result;
   }
 
   /** Frees the optimizer's moments (the model is the caller's). */

@@ -27,11 +27,14 @@ export interface RunRecord {
   /** git commit of the code, or null outside a git checkout. */
   commit: string | null;
   startedAt: string;
+  /** Seconds the run took; for training, the training time of every session it was resumed in. */
   wallSeconds: number;
   model?: GPTConfig;
   trainer?: TrainerConfig;
-  /** Training: whether the run finished all its epochs (false when stopped). */
+  /** Training: whether the run finished all its epochs (false when stopped, and for a snapshot). */
   completed?: boolean;
+  /** A model written part-way through a longer run (--snapshot-epochs): after `epoch` of its `ofEpochs` epochs. */
+  snapshot?: { epoch: number; ofEpochs: number };
   steps?: number;
   tokens?: number;
   finalLoss?: number;
@@ -55,10 +58,11 @@ export function currentCommit(cwd = process.cwd()): string | null {
   }
 }
 
-/** Writes the record atomically as `<dir>/<time>-<verb>[-<variant>]-<scale>-seed<seed>.json`; returns the path. */
+/** Writes the record atomically as `<dir>/<time>-<verb>[-<variant>]-<scale>-seed<seed>[-e<snapshot epoch>].json`; returns the path. */
 export function writeRunRecord(dir: string, record: RunRecord): string {
   const stamp = record.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const parts = [stamp, record.verb, record.variant, record.scale, `seed${record.seed}`].filter((p) => p !== undefined);
+  const snapshot = record.snapshot && `e${record.snapshot.epoch}`;
+  const parts = [stamp, record.verb, record.variant, record.scale, `seed${record.seed}`, snapshot].filter((p) => p !== undefined);
   let file = path.join(dir, parts.join('-') + '.json');
   for (let k = 2; fs.existsSync(file); k++) file = path.join(dir, `${parts.join('-')}-${k}.json`);
   const files = Object.fromEntries(Object.entries(record.files).map(([k, v]) => [k, path.resolve(v)]));

@@ -133,9 +133,14 @@ function presetOf(r: RunRecord): string {
   return [m[1], ...changes].join(', ');
 }
 
+/** The preset of a pretraining record, and for a snapshot where in its run it was taken. */
+function pretrainPresetOf(r: RunRecord): string {
+  return r.snapshot ? `${presetOf(r)}, after epoch ${r.snapshot.epoch} of ${r.snapshot.ofEpochs}` : presetOf(r);
+}
+
 function settingsOf(evaluation: RunRecord, finetune?: RunRecord, pretrain?: RunRecord): string {
   if (!finetune) return evaluation.scale;
-  const parts = [pretrain && `pretrain: ${presetOf(pretrain)}`, `finetune: ${presetOf(finetune)}`].filter((p): p is string => p !== undefined);
+  const parts = [pretrain && `pretrain: ${pretrainPresetOf(pretrain)}`, `finetune: ${presetOf(finetune)}`].filter((p): p is string => p !== undefined);
   return parts.join('; ');
 }
 
@@ -211,6 +216,11 @@ export interface ComputePoint {
    * beyond (the cosine came back up, trainer.py's quirk), 'constant' without decay.
    */
   schedule?: 'fitted' | 'cut' | 'past' | 'constant';
+  /**
+   * For a run that wrote snapshots (--snapshot-epochs), its snapshots and its final model share this: the
+   * run's final model file and its number of epochs. A snapshot's own `schedule` says where on the cosine it was.
+   */
+  run?: { file: string; epochs: number };
   evaluation: RunRecord;
 }
 
@@ -245,19 +255,29 @@ const SCHEDULE_WORDS: Record<NonNullable<ComputePoint['schedule']>, string> = {
 
 /**
  * accuracyVsPretraining split into curves that compare like with like: one per row, model size and schedule
- * kind, labelled e.g. "RoPE (pretraining): 4 layers x 256, cut from a longer schedule", sorted by label.
+ * kind, labelled e.g. "RoPE (pretraining): 4 layers x 256, cut from a longer schedule", and one per run that
+ * wrote snapshots ("... 4 layers x 256, one 650-epoch run, its snapshots"); sorted by label.
  */
 export function computeSeries(records: readonly RunRecord[], corpus: CorpusName): ComputeSeries[] {
   const out = new Map<string, ComputeSeries>();
   for (const [row, points] of Object.entries(accuracyVsPretraining(records, corpus)) as [TableRow, ComputePoint[]][]) {
     for (const p of points) {
-      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${p.schedule ? `, ${SCHEDULE_WORDS[p.schedule]}` : ''}`;
+      const kind = p.run ? `one ${p.run.epochs}-epoch run, its snapshots` : p.schedule && SCHEDULE_WORDS[p.schedule];
+      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${kind ? `, ${kind}` : ''}`;
       const series = out.get(label) ?? { row, label, points: [] };
       series.points.push(p);
       out.set(label, series);
     }
   }
   return [...out.values()].sort((a, b) => a.label.localeCompare(b.label));
+}
+
+/** The run a pretraining record belongs to when it is a snapshot, or the final model of a run that wrote snapshots. */
+function snapshotRunOf(records: readonly RunRecord[], pretrain: RunRecord): ComputePoint['run'] {
+  if (pretrain.snapshot) return { file: path.resolve(pretrain.files.runWritingParams ?? pretrain.files.writingParams), epochs: pretrain.snapshot.ofEpochs };
+  const file = pretrain.files.writingParams;
+  const hadSnapshots = records.some((x) => x.verb === 'pretrain' && x.snapshot && x.startedAt <= pretrain.startedAt && samePath(x.files.runWritingParams, file));
+  return hadSnapshots && pretrain.trainer ? { file: path.resolve(file), epochs: pretrain.trainer.maxEpochs } : undefined;
 }
 
 /**
@@ -271,7 +291,9 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
     if (r.row !== 'vanilla-pretrain' && r.row !== 'rope-pretrain') continue;
     const { pretrain } = trainingChain(records, r);
     if (!pretrain || pretrain.tokens === undefined) continue;
+    const run = snapshotRunOf(records, pretrain);
     (out[r.row] ??= []).push({
+      ...(run ? { run } : {}),
       pretrainTokens: pretrain.tokens, pretrainEpochs: epochsOf(pretrain), pretrainSeconds: pretrain.wallSeconds,
       pretrainFinalLoss: pretrain.finalLoss, accuracy: r.accuracy, scale: r.scale, evaluation: r,
       pretrainLastEpochLoss: lastEpochLoss(pretrain),

@@ -1,0 +1,96 @@
+/**
+ * --snapshot-epochs: one long run also writes its model after chosen epochs, each with a record, so that
+ * accuracy can be plotted against compute from a single schedule. A snapshot must be exactly the model a
+ * shorter run on the same schedule ends with, and must survive an interruption between snapshots.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { main, EXIT, snapshotFile } from '../lib/cli/main';
+import { readRunRecords } from '../lib/results/record';
+import { readSafetensors, toFloat32 } from '../lib/mingpt/safetensors';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** The weights of a checkpoint, by name, and its metadata. */
+function weights(file: string): { tensors: Record<string, number[]>; meta: Record<string, string> } {
+  const f = readSafetensors(fs.readFileSync(file), file);
+  const tensors: Record<string, number[]> = {};
+  for (const [name, t] of f.tensors) tensors[name] = Array.from(toFloat32(t, name));
+  return { tensors, meta: f.metadata };
+}
+
+// A tiny model on the synthetic world, 4 epochs of 11 steps; the cosine is fitted to 4 epochs in every run, so
+// that a 2-epoch run follows the same schedule as the first half of the 4-epoch one.
+const TINY = ['--corpus', 'synthetic', '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '32',
+  '--dropout', '0.1', '--batch-size', '32', '--decay-epochs', '4', '--seed', '5', '--quiet', '--threads', '1'];
+
+describe('mingpt --snapshot-epochs', function () {
+  this.timeout(120000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-snap-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('names snapshot files after the epoch', () => {
+    assert.equal(snapshotFile('tmp/rope.pretrain-full.params', 100), 'tmp/rope.pretrain-full.e100.params');
+    assert.equal(snapshotFile('model.bin', 3), 'model.bin.e3');
+  });
+
+  it('writes after epochs 1 and 2 of 4 exactly the models of 1- and 2-epoch runs, through an interruption', async () => {
+    const long = path.join(dir, 'long.params');
+    const longArgs = ['pretrain', ...TINY, '--epochs', '4', '--snapshot-epochs', '1,2', '--writing-params', long, '--results-dir', path.join(dir, 'rl')];
+    // Interrupted in the second epoch (after the first snapshot), then resumed with the same command.
+    const first = await run([...longArgs, '--stop-after', '14', '--checkpoint-every', '7']);
+    assert.equal(first.code, EXIT.interrupted, first.err);
+    assert.match(first.err, /snapshot after epoch 1\/4: model written to .*long\.e1\.params/);
+    assert.ok(!fs.existsSync(snapshotFile(long, 2)));
+    const second = await run(longArgs);
+    assert.equal(second.code, EXIT.ok, second.err);
+    assert.match(second.err, /epoch 1 already done before this session, no snapshot/);
+    assert.match(second.err, /snapshot after epoch 2\/4/);
+    assert.match(second.err, /pretrain done in .* over 2 sessions/);
+
+    for (const e of [1, 2]) {
+      const short = path.join(dir, `short${e}.params`);
+      const r = await run(['pretrain', ...TINY, '--epochs', String(e), '--writing-params', short, '--results-dir', path.join(dir, `rs${e}`)]);
+      assert.equal(r.code, EXIT.ok, r.err);
+      const snap = weights(snapshotFile(long, e));
+      assert.deepEqual(snap.tensors, weights(short).tensors, `epoch ${e}: the snapshot's weights are the short run's`);
+      assert.equal(snap.meta.snapshotEpoch, String(e));
+
+      // Its record: a pretraining record of that many steps and tokens, marked as a snapshot, not completed.
+      const rec = readRunRecords(path.join(dir, 'rl')).find((x) => x.snapshot?.epoch === e)!;
+      const [shortRec] = readRunRecords(path.join(dir, `rs${e}`));
+      assert.deepEqual(rec.snapshot, { epoch: e, ofEpochs: 4 });
+      assert.equal(rec.completed, false);
+      assert.equal(rec.verb, 'pretrain');
+      assert.equal(rec.files.writingParams, path.resolve(snapshotFile(long, e)));
+      assert.equal(rec.files.runWritingParams, path.resolve(long));
+      assert.equal(rec.steps, shortRec.steps);
+      assert.equal(rec.tokens, shortRec.tokens);
+      assert.deepEqual(rec.curve, shortRec.curve);
+      assert.equal(rec.finalLoss, shortRec.finalLoss);
+    }
+    // The final record counts both sessions' training time.
+    const records = readRunRecords(path.join(dir, 'rl'));
+    const final = records.find((x) => x.completed)!;
+    const snap2 = records.find((x) => x.snapshot?.epoch === 2)!;
+    assert.equal(records.length, 3);
+    assert.equal(final.notes?.sessions, '2');
+    assert.ok(final.wallSeconds >= snap2.wallSeconds && snap2.wallSeconds > 0);
+    assert.equal(final.steps, 44);
+  });
+
+  it('refuses a snapshot at or after the last epoch, before training', async () => {
+    const r = await run(['pretrain', ...TINY, '--epochs', '2', '--snapshot-epochs', '1,2', '--writing-params', path.join(dir, 'x.params'),
+      '--results-dir', path.join(dir, 'rx')]);
+    assert.equal(r.code, EXIT.usage);
+    assert.match(r.err, /--snapshot-epochs 2: snapshots must come before the run's last epoch \(2\)/);
+    assert.ok(!fs.existsSync(path.join(dir, 'x.params.state')));
+  });
+});
