@@ -40,6 +40,7 @@ async function main(): Promise<void> {
         format: 'mingpt-recall/1',
         checkpoint: path.basename(file),
         pretrainStartedAt: writer?.startedAt,
+        pretrainParams: writer?.files.writingParams,
         pretrainTokens: writer?.tokens,
         corpus: corpus.source,
         variant: model.config.variant,

@@ -4,8 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, pretrainOfRecall, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
+import type { RecallRecord } from '../lib/eval/recall';
 
 /** A record with the fields every record has, plus `extra`. */
 function rec(extra: Partial<RunRecord> & Pick<RunRecord, 'verb' | 'startedAt'>): RunRecord {
@@ -162,6 +163,8 @@ describe('results table (lib/results/table.ts)', () => {
     ]);
     // Each point keeps its own place on the cosine (final_tokens 4e5): before, at and past the end of the decay.
     assert.deepEqual(series[1].points.map((p) => p.schedule), ['cut', 'fitted', 'past']);
+    // chain()'s curves end at lr 1e-3, the trainer's peak: a share of 1.
+    assert.deepEqual(series[1].points.map((p) => [p.pretrainLastLr, p.pretrainLastLrShare]), [[1e-3, 1], [1e-3, 1], [1e-3, 1]]);
     assert.equal(series[1].points[0].run!.file, path.resolve('runs/long.pre'));
     const rows = records.filter((r) => r.verb === 'evaluate').map((r) => resultRow(records, r));
     assert.equal(rows[0].settings, 'pretrain: smoke, after epoch 2 of 8; finetune: smoke');
@@ -242,5 +245,17 @@ describe('results table (lib/results/table.ts)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('finds the pretraining record of a recall probe by start time and file (snapshots share a start time)', () => {
+    const pre = (file: string): RunRecord => rec({ verb: 'pretrain', startedAt: t(5), files: { writingParams: path.resolve(file) } });
+    const records = [pre('runs/x.e1.params'), pre('runs/x.e2.params'), rec({ verb: 'pretrain', startedAt: t(9), files: { writingParams: 'runs/y.params' } })];
+    const probe = (over: Partial<RecallRecord>): RecallRecord => ({
+      format: 'mingpt-recall/1', checkpoint: 'x', corpus: 'real', variant: 'rope', model: {}, window: 10, commit: null, backend: 'wasm',
+      measuredAt: t(20), wallSeconds: 1, devQuestions: 1, notInText: 0, outsideWindow: 0, total: 1, correct: 0, accuracy: 0, continuations: [], ...over,
+    });
+    assert.equal(pretrainOfRecall(records, probe({ pretrainStartedAt: t(5), pretrainParams: path.resolve('runs/x.e2.params') })), records[1]);
+    assert.equal(pretrainOfRecall(records, probe({ pretrainStartedAt: t(5) })), records[0]); // an older probe: the first of that start
+    assert.equal(pretrainOfRecall(records, probe({ pretrainStartedAt: t(7) })), undefined);
   });
 });

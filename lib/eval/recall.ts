@@ -102,6 +102,8 @@ export interface RecallRecord {
   checkpoint: string;
   /** startedAt of the pretraining record that wrote the checkpoint (its key among the records), when one is there. */
   pretrainStartedAt?: string;
+  /** The file that pretraining record wrote, absolute (records of one run's snapshots share a startedAt). */
+  pretrainParams?: string;
   /** Tokens that pretraining run had seen. */
   pretrainTokens?: number;
   corpus: string;

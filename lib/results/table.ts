@@ -89,6 +89,15 @@ export function loadRecalls(dir: string): RecallRecord[] {
   return out.sort((a, b) => (a.pretrainTokens ?? 0) - (b.pretrainTokens ?? 0) || a.checkpoint.localeCompare(b.checkpoint));
 }
 
+/**
+ * The pretraining record that wrote a recall probe's checkpoint: the one started at `pretrainStartedAt` that
+ * wrote `pretrainParams` (the snapshots of one session share their start time); older probes name no file.
+ */
+export function pretrainOfRecall(records: readonly RunRecord[], recall: RecallRecord): RunRecord | undefined {
+  return records.find((x) => x.verb === 'pretrain' && x.startedAt === recall.pretrainStartedAt &&
+    (recall.pretrainParams === undefined || samePath(x.files.writingParams, recall.pretrainParams)));
+}
+
 /** Records of `dir` and of its immediate subfolders (e.g. results/real, results/synthetic), oldest first. */
 export function loadRecords(dir: string): RunRecord[] {
   if (!fs.existsSync(dir)) return [];
@@ -205,6 +214,9 @@ export interface ComputePoint {
   pretrainFinalLoss?: number;
   /** Mean loss over the last epoch of pretraining: steadier than the last batch's. */
   pretrainLastEpochLoss?: number;
+  /** The learning rate of pretraining's last step, and that rate over the peak (where the run was on its cosine). */
+  pretrainLastLr?: number;
+  pretrainLastLrShare?: number;
   accuracy: number;
   scale: string;
   /** The pretrained model's size, "4 layers x 256" (undefined for a record without its model). */
@@ -231,6 +243,13 @@ export function lastEpochLoss(r: RunRecord): number | undefined {
   const last = curve[curve.length - 1].epoch;
   const losses = curve.filter((p) => p.epoch === last).map((p) => p.loss);
   return losses.reduce((a, b) => a + b, 0) / losses.length;
+}
+
+/** The learning rate of a training record's last step, and its share of the peak rate (when both are known). */
+function lastRate(r: RunRecord): Pick<ComputePoint, 'pretrainLastLr' | 'pretrainLastLrShare'> {
+  const lr = r.curve?.[r.curve.length - 1]?.lr;
+  if (lr === undefined) return {};
+  return r.trainer ? { pretrainLastLr: lr, pretrainLastLrShare: lr / r.trainer.learningRate } : { pretrainLastLr: lr };
 }
 
 /** The schedule label of a pretraining record (see ComputePoint.schedule). */
@@ -297,6 +316,7 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
       pretrainTokens: pretrain.tokens, pretrainEpochs: epochsOf(pretrain), pretrainSeconds: pretrain.wallSeconds,
       pretrainFinalLoss: pretrain.finalLoss, accuracy: r.accuracy, scale: r.scale, evaluation: r,
       pretrainLastEpochLoss: lastEpochLoss(pretrain),
+      ...lastRate(pretrain),
       modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
       schedule: scheduleOf(pretrain),
     });
