@@ -17,7 +17,8 @@
 #   scripts/results.sh full          the course's own schedule to the end (650 epochs, RoPE), snapshots after
 #                                    50, 100, 200, ... epochs; each finetuned and evaluated (5.5 h and more;
 #                                    resumable: type it again after an interruption)
-#   scripts/results.sh snapshots     finetunes and evaluates the snapshots of `full` written so far (2-3 min each)
+#   scripts/results.sh snapshots     finetunes, evaluates and recall-probes the snapshots of `full` written so far
+#                                    (3-4 min each)
 #   scripts/results.sh recall        the recall probe of every pretrained checkpoint in results/tmp (a minute each)
 #   scripts/results.sh projection    times a few steps of the course's own schedule and projects its duration
 #   scripts/results.sh all           synthetic, real and projection, in that order
@@ -173,7 +174,8 @@ full() {
 }
 
 # Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-full.eN.params) that has no dev
-# predictions yet; safe to run while the pretraining goes on.
+# predictions yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when it has no probe;
+# safe to run while the pretraining goes on.
 snapshots() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
@@ -183,8 +185,11 @@ snapshots() {
     [ -e "$p" ] || continue
     name=$(basename "$p" .params) # rope.pretrain-full.e100
     v=${name%%.*} tag=${name#*.pretrain-}
-    [ -e "$R/predictions/$v-pretrain-$tag.dev.txt" ] && continue
-    finetune_and_evaluate full "$v" "$tag"
+    if [ ! -e "$R/predictions/$v-pretrain-$tag.dev.txt" ]; then finetune_and_evaluate full "$v" "$tag"; fi
+    if [ ! -e "$R/recall-$name.json" ]; then
+      echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R $p" >&2
+      npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" "$p"
+    fi
   done
 }
 
