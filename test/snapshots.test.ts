@@ -29,7 +29,7 @@ function weights(file: string): { tensors: Record<string, number[]>; meta: Recor
 // A tiny model on the synthetic world, 4 epochs of 11 steps; the cosine is fitted to 4 epochs in every run, so
 // that a 2-epoch run follows the same schedule as the first half of the 4-epoch one.
 const TINY = ['--corpus', 'synthetic', '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '32',
-  '--dropout', '0.1', '--batch-size', '32', '--decay-epochs', '4', '--seed', '5', '--quiet', '--threads', '1'];
+  '--dropout', '0.1', '--batch-size', '32', '--decay-epochs', '4', '--seed', '5', '--quiet'];
 
 describe('mingpt --snapshot-epochs', function () {
   this.timeout(120000);

@@ -127,6 +127,12 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   // Batches go through the model DEFAULT_MICRO_BATCH rows at a time, grouped by length (exact, see trainer.ts):
   // the course's batch of 128 does not fit the wasm backend's 4 GB heap, and short rows skip their padding.
   job.trainer.microBatchSize = args.microBatch ?? DEFAULT_MICRO_BATCH;
+  const maxEpochs = job.trainer.maxEpochs;
+  const late = args.snapshotEpochs.filter((e) => e >= maxEpochs);
+  if (late.length > 0) {
+    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${maxEpochs}); ` +
+      'the final model is written to --writing-params anyway');
+  }
   // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
   const threads = args.threads ?? defaultTrainingThreads(job.backend.name);
   const helper = threads > 1 ? await GradientHelper.start(job.model.config) : undefined;
@@ -137,35 +143,28 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
     `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
 
-  const maxEpochs = job.trainer.maxEpochs;
-  const late = args.snapshotEpochs.filter((e) => e >= maxEpochs);
-  if (late.length > 0) {
-    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${maxEpochs}); ` +
-      'the final model is written to --writing-params anyway');
-  }
-
-  if (fs.existsSync(stateFile)) {
-    if (args.fresh) {
-      fs.rmSync(stateFile);
-      log(`--fresh: removed the saved state ${stateFile}`);
-    } else {
-      const saved = readTrainingState(stateFile);
-      const diff = fingerprintMismatch(saved.fingerprint, job.fingerprint);
-      if (diff) {
-        throw new UsageError(`${stateFile} holds the state of a different run (${diff}); ` +
-          'use the original settings to resume it, or --fresh to start over');
-      }
-      restoreTrainingState(trainer, saved, stateFile);
-      log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
-    }
-  }
-  const passed = args.snapshotEpochs.filter((e) => e * trainer.stepsPerEpoch <= trainer.stepsDone);
-  if (passed.length > 0) log(`--snapshot-epochs: epoch${passed.length > 1 ? 's' : ''} ${passed.join(',')} already done before this session, no snapshot`);
-
   const started = new Date();
   const stopListening = onSigint(io);
   let result;
   try {
+    if (fs.existsSync(stateFile)) {
+      if (args.fresh) {
+        fs.rmSync(stateFile);
+        log(`--fresh: removed the saved state ${stateFile}`);
+      } else {
+        const saved = readTrainingState(stateFile);
+        const diff = fingerprintMismatch(saved.fingerprint, job.fingerprint);
+        if (diff) {
+          throw new UsageError(`${stateFile} holds the state of a different run (${diff}); ` +
+            'use the original settings to resume it, or --fresh to start over');
+        }
+        restoreTrainingState(trainer, saved, stateFile);
+        log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
+      }
+    }
+    const passed = args.snapshotEpochs.filter((e) => e * trainer.stepsPerEpoch <= trainer.stepsDone);
+    if (passed.length > 0) log(`--snapshot-epochs: epoch${passed.length > 1 ? 's' : ''} ${passed.join(',')} already done before this session, no snapshot`);
+
     result = await trainer.train({
       onStep: args.quiet ? undefined : (i) => bar.update(i),
       shouldStop: () => stopRequests > 0 || (args.stopAfter !== undefined && trainer.stepsDone >= args.stopAfter),
