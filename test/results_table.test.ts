@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, pretrainOfRecall, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
 import type { RecallRecord } from '../lib/eval/recall';
 
@@ -169,6 +169,22 @@ describe('results table (lib/results/table.ts)', () => {
     const rows = records.filter((r) => r.verb === 'evaluate').map((r) => resultRow(records, r));
     assert.equal(rows[0].settings, 'pretrain: smoke, after epoch 2 of 8; finetune: smoke');
     assert.equal(rows[2].settings, 'pretrain: smoke; finetune: smoke');
+  });
+
+  it('averages a loss curve per epoch, and shows a run with snapshots as one line (its longest record)', () => {
+    const curve = [1, 1, 2, 2, 2].map((epoch, i) => ({ step: i + 1, epoch, tokens: 10 * (i + 1), loss: [4, 2, 3, 2, 1][i], lr: [1, 0.9, 0.8, 0.7, 0.6][i] }));
+    const r = rec({ verb: 'pretrain', startedAt: t(0), curve, corpus: 'real', files: { writingParams: 'runs/a.params' } });
+    assert.deepEqual(epochCurve(r), { epochs: [1, 2], tokens: [20, 50], loss: [3, 2], lr: [0.9, 0.6] });
+    assert.deepEqual(epochCurve({ ...r, curve: undefined }), { epochs: [], tokens: [], loss: [], lr: [] });
+    const snap = (steps: number): RunRecord => ({ ...r, startedAt: t(1), steps, snapshot: { epoch: steps, ofEpochs: 9 },
+      files: { writingParams: `runs/long.e${steps}.params`, runWritingParams: 'runs/long.params' } });
+    const finalOfLong = { ...r, startedAt: t(2), steps: 9, files: { writingParams: 'runs/long.params' } };
+    const again = { ...r, startedAt: t(3), steps: 2 }; // a second run that wrote a.params: its own line
+    const runs = pretrainingRuns([r, snap(2), snap(4), finalOfLong, again, { ...r, corpus: 'synthetic', startedAt: t(4) }], 'real');
+    assert.deepEqual(runs.map((x) => [x.startedAt, x.files.writingParams]), [
+      [t(0), 'runs/a.params'], [t(2), 'runs/long.params'], [t(3), 'runs/a.params'],
+    ]);
+    assert.deepEqual(pretrainingRuns([r, snap(2), snap(4)], 'real').map((x) => x.files.writingParams), ['runs/a.params', 'runs/long.e4.params']);
   });
 
   it('reads records written by writeRunRecord from a folder and its subfolders', () => {

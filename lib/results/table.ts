@@ -252,6 +252,51 @@ function lastRate(r: RunRecord): Pick<ComputePoint, 'pretrainLastLr' | 'pretrain
   return r.trainer ? { pretrainLastLr: lr, pretrainLastLrShare: lr / r.trainer.learningRate } : { pretrainLastLr: lr };
 }
 
+/** A training record's loss curve per epoch: tokens at each epoch's end, the epoch's mean loss, the rate at its end. */
+export interface EpochCurve {
+  epochs: number[];
+  tokens: number[];
+  loss: number[];
+  lr: number[];
+}
+
+export function epochCurve(r: RunRecord): EpochCurve {
+  const out: EpochCurve = { epochs: [], tokens: [], loss: [], lr: [] };
+  let sum = 0;
+  let n = 0;
+  const curve = r.curve ?? [];
+  curve.forEach((p, i) => {
+    sum += p.loss;
+    n++;
+    if (i + 1 < curve.length && curve[i + 1].epoch === p.epoch) return;
+    out.epochs.push(p.epoch);
+    out.tokens.push(p.tokens);
+    out.loss.push(sum / n);
+    out.lr.push(p.lr);
+    sum = 0;
+    n = 0;
+  });
+  return out;
+}
+
+/**
+ * The pretraining runs of a corpus for a loss chart, one record per run: a run that wrote snapshots is shown by
+ * its longest record (its final one, else its latest snapshot), so one run is one line. Oldest first.
+ */
+export function pretrainingRuns(records: readonly RunRecord[], corpus: CorpusName): RunRecord[] {
+  const byRun = new Map<string, RunRecord>();
+  for (const r of records) {
+    if (r.verb !== 'pretrain' || r.corpus !== corpus || !r.curve?.length) continue;
+    const file = r.files.runWritingParams ?? r.files.writingParams;
+    // Separate runs that wrote the same file are told apart by start time, except a run's own snapshots.
+    const key = r.snapshot || records.some((x) => x.snapshot && samePath(x.files.runWritingParams, file) && x.startedAt <= r.startedAt)
+      ? `run:${path.resolve(file)}` : `${r.startedAt}:${file}`;
+    const seen = byRun.get(key);
+    if (!seen || (seen.steps ?? 0) < (r.steps ?? 0)) byRun.set(key, r);
+  }
+  return [...byRun.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
 /** The schedule label of a pretraining record (see ComputePoint.schedule). */
 export function scheduleOf(pretrain: RunRecord): ComputePoint['schedule'] {
   const t = pretrain.trainer;
