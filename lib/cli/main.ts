@@ -177,10 +177,10 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
         if (!args.snapshotEpochs.includes(epoch)) return;
         const file = snapshotFile(args.writingParams!, epoch);
         saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch) });
-        const last = t.lossCurve()[t.lossCurve().length - 1];
+        const curve = t.lossCurve().slice();
         const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, threads, {
           completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
-          finalLoss: last?.loss ?? NaN, curve: t.lossCurve().slice(), wallSeconds: t.trainingSeconds,
+          finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve, wallSeconds: t.trainingSeconds,
         }, { writingParams: file, runWritingParams: args.writingParams! }));
         log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${recordFile}`);
       },

@@ -238,11 +238,8 @@ export interface ComputePoint {
 
 /** Mean loss of a training record's last epoch (undefined without a curve). */
 export function lastEpochLoss(r: RunRecord): number | undefined {
-  const curve = r.curve ?? [];
-  if (curve.length === 0) return undefined;
-  const last = curve[curve.length - 1].epoch;
-  const losses = curve.filter((p) => p.epoch === last).map((p) => p.loss);
-  return losses.reduce((a, b) => a + b, 0) / losses.length;
+  const { loss } = epochCurve(r);
+  return loss.length > 0 ? loss[loss.length - 1] : undefined;
 }
 
 /** The learning rate of a training record's last step, and its share of the peak rate (when both are known). */
@@ -287,10 +284,9 @@ export function pretrainingRuns(records: readonly RunRecord[], corpus: CorpusNam
   const byRun = new Map<string, RunRecord>();
   for (const r of records) {
     if (r.verb !== 'pretrain' || r.corpus !== corpus || !r.curve?.length) continue;
-    const file = r.files.runWritingParams ?? r.files.writingParams;
     // Separate runs that wrote the same file are told apart by start time, except a run's own snapshots.
-    const key = r.snapshot || records.some((x) => x.snapshot && samePath(x.files.runWritingParams, file) && x.startedAt <= r.startedAt)
-      ? `run:${path.resolve(file)}` : `${r.startedAt}:${file}`;
+    const run = snapshotRunFile(records, r);
+    const key = run ? `run:${run}` : `${r.startedAt}:${r.files.writingParams}`;
     const seen = byRun.get(key);
     if (!seen || (seen.steps ?? 0) < (r.steps ?? 0)) byRun.set(key, r);
   }
@@ -313,7 +309,8 @@ export interface ComputeSeries {
   points: ComputePoint[];
 }
 
-const SCHEDULE_WORDS: Record<NonNullable<ComputePoint['schedule']>, string> = {
+/** How the results name each schedule kind (chart legends, run names). */
+export const SCHEDULE_WORDS: Readonly<Record<NonNullable<ComputePoint['schedule']>, string>> = {
   fitted: 'decay fitted to the run', cut: 'cut from a longer schedule', past: 'run past its decay', constant: 'constant rate',
 };
 
@@ -336,12 +333,22 @@ export function computeSeries(records: readonly RunRecord[], corpus: CorpusName)
   return [...out.values()].sort((a, b) => a.label.localeCompare(b.label));
 }
 
-/** The run a pretraining record belongs to when it is a snapshot, or the final model of a run that wrote snapshots. */
+/**
+ * The final model file (absolute) of the run a training record belongs to, when that run wrote snapshots: the
+ * record is one of them, or the run's final record with snapshots before it. Undefined for any other run.
+ */
+function snapshotRunFile(records: readonly RunRecord[], r: RunRecord): string | undefined {
+  if (r.snapshot) return path.resolve(r.files.runWritingParams ?? r.files.writingParams);
+  const file = r.files.writingParams;
+  const hadSnapshots = records.some((x) => x.verb === r.verb && x.snapshot && x.startedAt <= r.startedAt && samePath(x.files.runWritingParams, file));
+  return hadSnapshots ? path.resolve(file) : undefined;
+}
+
+/** snapshotRunFile with the run's number of epochs, for a compute point. */
 function snapshotRunOf(records: readonly RunRecord[], pretrain: RunRecord): ComputePoint['run'] {
-  if (pretrain.snapshot) return { file: path.resolve(pretrain.files.runWritingParams ?? pretrain.files.writingParams), epochs: pretrain.snapshot.ofEpochs };
-  const file = pretrain.files.writingParams;
-  const hadSnapshots = records.some((x) => x.verb === 'pretrain' && x.snapshot && x.startedAt <= pretrain.startedAt && samePath(x.files.runWritingParams, file));
-  return hadSnapshots && pretrain.trainer ? { file: path.resolve(file), epochs: pretrain.trainer.maxEpochs } : undefined;
+  const file = snapshotRunFile(records, pretrain);
+  const epochs = pretrain.snapshot?.ofEpochs ?? pretrain.trainer?.maxEpochs;
+  return file !== undefined && epochs !== undefined ? { file, epochs } : undefined;
 }
 
 /**
