@@ -156,8 +156,15 @@ describe('Trainer', () => {
     assert.equal(rFull.totalSeconds, rFull.seconds);
     assert.deepEqual(r2.curve, rFull.curve);
     assert.deepEqual(second.weights(), full.weights());
-    for (const t of [tFull, t1, t2]) t.dispose();
-    for (const m of [full, first, second]) m.dispose();
+    // Earlier sessions' time is added, not replaced: a state that says 100 s over 3 sessions.
+    const third = new Bigram(6, 4);
+    const t3 = new Trainer(third, new CountingData(10, 6, 8), config());
+    t3.setState({ ...t1.getState(), seconds: 100, sessions: 3 });
+    const r3 = await t3.train();
+    assert.equal(r3.sessions, 4);
+    assert.ok(r3.totalSeconds >= 100 && r3.totalSeconds <= 100 + r3.seconds + 0.05, `${r3.totalSeconds} vs 100 + ${r3.seconds}`);
+    for (const t of [tFull, t1, t2, t3]) t.dispose();
+    for (const m of [full, first, second, third]) m.dispose();
     fs.rmSync(dir, { recursive: true });
   });
 
