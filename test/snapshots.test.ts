@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main, EXIT, snapshotFile } from '../lib/cli/main';
-import { readRunRecords } from '../lib/results/record';
+import { readRunRecords, recordedSnapshot } from '../lib/results/record';
 import { readSafetensors, toFloat32 } from '../lib/mingpt/safetensors';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -84,6 +84,52 @@ describe('mingpt --snapshot-epochs', function () {
     assert.equal(final.notes?.sessions, '2');
     assert.ok(final.wallSeconds >= snap2.wallSeconds && snap2.wallSeconds > 0);
     assert.equal(final.steps, 44);
+  });
+
+  it('records a snapshot once when a resume replays it, and saves the state right after each snapshot', async () => {
+    const long = path.join(dir, 'replay.params');
+    const results = path.join(dir, 'rr');
+    const args = ['pretrain', ...TINY, '--epochs', '4', '--snapshot-epochs', '1', '--writing-params', long, '--results-dir', results];
+    const state = `${long}.state`;
+    const first = await run([...args, '--stop-after', '7', '--checkpoint-every', '7']);
+    assert.equal(first.code, EXIT.interrupted, first.err);
+    const before = fs.readFileSync(state); // saved at step 7, before the snapshot (epoch 1 ends at step 11)
+    const second = await run([...args, '--stop-after', '14', '--checkpoint-every', '100']);
+    assert.equal(second.code, EXIT.interrupted, second.err);
+    assert.match(second.err, /snapshot after epoch 1\/4: model written to .*replay\.e1\.params, record /);
+    assert.match(second.err, /checkpoint: step 11\/44 saved/, 'the state is saved right after the snapshot');
+    const snapshotWeights = weights(snapshotFile(long, 1)).tensors;
+
+    // As if the second session had died after writing the snapshot but before saving its state.
+    fs.writeFileSync(state, before);
+    const third = await run(args);
+    assert.equal(third.code, EXIT.ok, third.err);
+    assert.match(third.err, /snapshot after epoch 1\/4: model written again to .*replay\.e1\.params \(the state this session resumed from was saved before it\); its record from the earlier session stands/);
+    assert.deepEqual(weights(snapshotFile(long, 1)).tensors, snapshotWeights, 'the replay gives the same snapshot');
+
+    const records = readRunRecords(results);
+    assert.equal(records.filter((r) => r.snapshot?.epoch === 1).length, 1, 'one record of the snapshot');
+    assert.equal(records.length, 2);
+    const [snap, final] = [records.find((r) => r.snapshot)!, records.find((r) => r.completed)!];
+    // Every session's records name the first session's start.
+    assert.ok(snap.runStartedAt && snap.runStartedAt === final.runStartedAt, `${snap.runStartedAt} vs ${final.runStartedAt}`);
+    assert.ok(snap.runStartedAt < snap.startedAt && snap.startedAt < final.startedAt);
+  });
+
+  it('finds the record of a snapshot by its run, or by settings for a state that did not keep the run\'s start', () => {
+    const base = readRunRecords(path.join(dir, 'rr')).find((r) => r.snapshot)!;
+    const key = { runWritingParams: path.join(dir, 'replay.params'), epoch: 1, runStartedAt: base.runStartedAt, model: base.model!, trainer: base.trainer!, seed: 5 };
+    assert.equal(recordedSnapshot([base], key), base);
+    assert.equal(recordedSnapshot([base], { ...key, epoch: 2 }), undefined);
+    assert.equal(recordedSnapshot([base], { ...key, runWritingParams: 'other.params' }), undefined);
+    assert.equal(recordedSnapshot([base], { ...key, runStartedAt: '2030-01-01T00:00:00.000Z' }), undefined, 'another run of the same file');
+    // A state saved by older code: the record must match the settings and not belong to a known run.
+    const old = { ...base, runStartedAt: undefined };
+    const unknown = { ...key, runStartedAt: undefined };
+    assert.equal(recordedSnapshot([old], unknown), old);
+    assert.equal(recordedSnapshot([base], unknown), undefined);
+    assert.equal(recordedSnapshot([old], { ...unknown, seed: 6 }), undefined);
+    assert.equal(recordedSnapshot([old], { ...unknown, trainer: { ...base.trainer!, learningRate: 1 } }), undefined);
   });
 
   it('refuses a snapshot at or after the last epoch, before training', async () => {

@@ -18,7 +18,7 @@ import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer
 import { GradientHelper, defaultTrainingThreads } from '../mingpt/parallel';
 import { datasetBatches, ExampleDataset } from '../mingpt/batches';
 import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
-import { RunRecord, TableRow, currentCommit, writeRunRecord } from '../results/record';
+import { RunRecord, TableRow, currentCommit, readRunRecords, recordedSnapshot, writeRunRecord } from '../results/record';
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
@@ -144,6 +144,8 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
 
   const started = new Date();
+  // When the run's first session started: kept in the training state, so every session's records share it.
+  let runStartedAt: string | undefined = started.toISOString();
   const stopListening = onSigint(io);
   let result;
   try {
@@ -159,6 +161,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
             'use the original settings to resume it, or --fresh to start over');
         }
         restoreTrainingState(trainer, saved, stateFile);
+        runStartedAt = saved.runStartedAt;
         log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
       }
     }
@@ -170,19 +173,29 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
       shouldStop: () => stopRequests > 0 || (args.stopAfter !== undefined && trainer.stepsDone >= args.stopAfter),
       onCheckpoint: (t) => {
         if (t.stepsDone >= t.totalSteps) return; // the final model is written below instead
-        saveTrainingState(stateFile, t, job.fingerprint);
+        saveTrainingState(stateFile, t, job.fingerprint, runStartedAt);
         log(`checkpoint: step ${t.stepsDone}/${t.totalSteps} saved to ${stateFile}`);
       },
       onEpochEnd: (epoch, t) => {
         if (!args.snapshotEpochs.includes(epoch)) return;
         const file = snapshotFile(args.writingParams!, epoch);
         saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch) });
+        const recorded = recordedSnapshot(readRunRecords(args.resultsDir), {
+          runWritingParams: args.writingParams!, epoch, runStartedAt, model: job.model.config, trainer: job.trainer, seed: args.seed,
+        });
+        if (recorded) {
+          // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
+          log(`snapshot after epoch ${epoch}/${maxEpochs}: model written again to ${file} (the state this session resumed from ` +
+            `was saved before it); its record from the earlier session stands (started ${recorded.startedAt})`);
+          return true;
+        }
         const curve = t.lossCurve().slice();
-        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, threads, {
+        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, runStartedAt, threads, {
           completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
           finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve, wallSeconds: t.trainingSeconds,
         }, { writingParams: file, runWritingParams: args.writingParams! }));
         log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${recordFile}`);
+        return true; // save the state now, so that a resume starts after the snapshot
       },
       checkpointEverySteps: args.checkpointEvery,
       checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
@@ -205,7 +218,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   }
   saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
   if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
-  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, threads, {
+  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, runStartedAt, threads, {
     completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
@@ -228,13 +241,14 @@ export function snapshotFile(writingParams: string, epoch: number): string {
 }
 
 /** The record of a training run (or of one of its snapshots); `sessions` goes to the notes when there were several. */
-function trainingRecord(job: TrainingJob, started: Date, threads: number,
+function trainingRecord(job: TrainingJob, started: Date, runStartedAt: string | undefined, threads: number,
   outcome: Pick<RunRecord, 'completed' | 'snapshot' | 'steps' | 'tokens' | 'finalLoss' | 'curve' | 'wallSeconds'>,
   written: Record<string, string>, sessions = 1): RunRecord {
   const { args } = job;
   return {
     format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
     seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
+    ...(runStartedAt !== undefined ? { runStartedAt } : {}),
     model: job.model.config, trainer: job.trainer, ...outcome,
     files: { ...job.files, ...written },
     notes: withNotes({

@@ -19,6 +19,8 @@ export type RunFingerprint = Record<string, string | number | boolean | null>;
 
 export interface SavedState {
   fingerprint: RunFingerprint;
+  /** When the run's first session started (absent in states saved before it was kept). */
+  runStartedAt?: string;
   trainer: TrainerState;
   weights: Map<string, { shape: number[]; values: Float32Array }>;
 }
@@ -33,10 +35,14 @@ interface Meta {
   /** Training seconds and sessions so far (absent in states saved before they were kept). */
   seconds?: number;
   sessions?: number;
+  runStartedAt?: string;
 }
 
-/** Saves the model's weights and the trainer's state, atomically. */
-export function saveTrainingState(file: string, trainer: Trainer, fingerprint: RunFingerprint): void {
+/**
+ * Saves the model's weights and the trainer's state, atomically. `runStartedAt` (when the run's first session
+ * started) ties the records of every session of one run together.
+ */
+export function saveTrainingState(file: string, trainer: Trainer, fingerprint: RunFingerprint, runStartedAt?: string): void {
   const state = trainer.getState();
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const [name, p] of trainer.model.params) tensors.set(`model.${name}`, { shape: p.shape.slice(), data: Float32Array.from(p.dataSync()) });
@@ -47,6 +53,7 @@ export function saveTrainingState(file: string, trainer: Trainer, fingerprint: R
   const meta: Meta = {
     format: STATE_FORMAT, fingerprint, step: state.step, tokens: state.tokens,
     optimizerStep: state.optimizer.step, curve: state.curve, seconds: state.seconds, sessions: state.sessions,
+    ...(runStartedAt !== undefined ? { runStartedAt } : {}),
   };
   writeFileAtomic(file, writeSafetensors(tensors, { state: JSON.stringify(meta) }));
 }
@@ -71,6 +78,7 @@ export function readTrainingState(file: string): SavedState {
     new Map([...m].map(([k, t]) => [k, t.values]));
   return {
     fingerprint: meta.fingerprint,
+    ...(meta.runStartedAt !== undefined ? { runStartedAt: meta.runStartedAt } : {}),
     weights: pick('model.'),
     trainer: {
       step: meta.step, tokens: meta.tokens, curve: meta.curve, seconds: meta.seconds ?? 0, sessions: meta.sessions ?? 0,

@@ -113,8 +113,11 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
   /** Called every `checkpointEverySteps` steps / `checkpointEverySeconds` seconds, on stop, and at the end. */
   onCheckpoint?: (trainer: Trainer) => void;
-  /** Called after the last step of each epoch (1-based), before any checkpoint of that step. */
-  onEpochEnd?: (epoch: number, trainer: Trainer) => void;
+  /**
+   * Called after the last step of each epoch (1-based), before any checkpoint of that step. Returning true asks
+   * for a checkpoint right after it (unless it is the run's last step, whose model the caller writes anyway).
+   */
+  onEpochEnd?: (epoch: number, trainer: Trainer) => boolean | void;
   checkpointEverySteps?: number;
   checkpointEverySeconds?: number;
   /** Stop after this global step even if epochs remain (used by tests and the resume demo). */
@@ -339,7 +342,8 @@ export class Trainer {
       const point: CurvePoint = { step: this.step, epoch: Math.floor(s / this.stepsPerEpoch) + 1, tokens: this.tokens, loss, lr };
       this.curve.push(point);
       stepsSinceCheckpoint++;
-      if (this.step % this.stepsPerEpoch === 0) opts.onEpochEnd?.(this.step / this.stepsPerEpoch, this);
+      // A hook that asks for it (one that wrote a snapshot) gets a checkpoint at once, so a resume starts after it.
+      const checkpointNow = this.step % this.stepsPerEpoch === 0 && opts.onEpochEnd?.(this.step / this.stepsPerEpoch, this) === true;
       if (opts.onStep) {
         const elapsed = Math.max(1e-3, (Date.now() - start) / 1000);
         const perStep = elapsed / (this.step - startStep);
@@ -347,7 +351,7 @@ export class Trainer {
       }
       const dueBySteps = opts.checkpointEverySteps !== undefined && stepsSinceCheckpoint >= opts.checkpointEverySteps;
       const dueByTime = opts.checkpointEverySeconds !== undefined && Date.now() - lastCheckpoint >= opts.checkpointEverySeconds * 1000;
-      if ((dueBySteps || dueByTime) && this.step < end) checkpoint();
+      if ((checkpointNow || dueBySteps || dueByTime) && this.step < end) checkpoint();
     }
     checkpoint();
     return this.result(this.step >= this.totalSteps, start);

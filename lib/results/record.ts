@@ -27,6 +27,11 @@ export interface RunRecord {
   /** git commit of the code, or null outside a git checkout. */
   commit: string | null;
   startedAt: string;
+  /**
+   * Training: when the run's first session started, the same in the records of every session of one run (a
+   * resumed run's `startedAt` is its last session's). Absent in records of runs resumed from older states.
+   */
+  runStartedAt?: string;
   /** Seconds the run took; for training, the training time of every session it was resumed in. */
   wallSeconds: number;
   model?: GPTConfig;
@@ -93,4 +98,27 @@ export function latestRows(records: readonly RunRecord[]): Partial<Record<TableR
     if (!out[r.row] || out[r.row]!.startedAt <= r.startedAt) out[r.row] = r;
   }
   return out;
+}
+
+/** What identifies a snapshot of a run: its final model file, the epoch, and the run's first start when known. */
+export interface SnapshotKey {
+  runWritingParams: string;
+  epoch: number;
+  /** Undefined for a run resumed from a state that did not keep it: then model, trainer and seed must match. */
+  runStartedAt?: string;
+  model: GPTConfig;
+  trainer: TrainerConfig;
+  seed: number;
+}
+
+/**
+ * The record already written for this snapshot, if any. A run resumed from a state saved before a snapshot it
+ * had already written replays those steps and comes to the same model; its record must not be written twice.
+ */
+export function recordedSnapshot(records: readonly RunRecord[], key: SnapshotKey): RunRecord | undefined {
+  const file = path.resolve(key.runWritingParams);
+  return records.find((r) => r.snapshot?.epoch === key.epoch && r.files.runWritingParams === file && (key.runStartedAt !== undefined
+    ? r.runStartedAt === key.runStartedAt
+    : r.runStartedAt === undefined && r.seed === key.seed &&
+      JSON.stringify(r.model) === JSON.stringify(key.model) && JSON.stringify(r.trainer) === JSON.stringify(key.trainer)));
 }
