@@ -144,6 +144,8 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
 
   const started = new Date();
+  // The code this session runs (read now: commits made while a long run goes on are not its code).
+  const commit = currentCommit();
   // When the run's first session started: kept in the training state, so every session's records share it.
   let runStartedAt: string | undefined = started.toISOString();
   const stopListening = onSigint(io);
@@ -190,7 +192,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
           return true;
         }
         const curve = t.lossCurve().slice();
-        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, runStartedAt, threads, {
+        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, { started, runStartedAt, commit, threads }, {
           completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
           finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve, wallSeconds: t.trainingSeconds,
         }, { writingParams: file, runWritingParams: args.writingParams! }));
@@ -218,7 +220,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   }
   saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
   if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
-  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, started, runStartedAt, threads, {
+  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, { started, runStartedAt, commit, threads }, {
     completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
@@ -240,14 +242,17 @@ export function snapshotFile(writingParams: string, epoch: number): string {
   return m ? `${m[1]}.e${epoch}.params` : `${writingParams}.e${epoch}`;
 }
 
+/** The session a training record comes from: when it and its run started, its code, its threads. */
+interface TrainingSession { started: Date; runStartedAt: string | undefined; commit: string | null; threads: number }
+
 /** The record of a training run (or of one of its snapshots); `sessions` goes to the notes when there were several. */
-function trainingRecord(job: TrainingJob, started: Date, runStartedAt: string | undefined, threads: number,
+function trainingRecord(job: TrainingJob, { started, runStartedAt, commit, threads }: TrainingSession,
   outcome: Pick<RunRecord, 'completed' | 'snapshot' | 'steps' | 'tokens' | 'finalLoss' | 'curve' | 'wallSeconds'>,
   written: Record<string, string>, sessions = 1): RunRecord {
   const { args } = job;
   return {
     format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
-    seed: args.seed, backend: job.backend.name, commit: currentCommit(), startedAt: started.toISOString(),
+    seed: args.seed, backend: job.backend.name, commit, startedAt: started.toISOString(),
     ...(runStartedAt !== undefined ? { runStartedAt } : {}),
     model: job.model.config, trainer: job.trainer, ...outcome,
     files: { ...job.files, ...written },
