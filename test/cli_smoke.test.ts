@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { generateWorld } from '../lib/data/synthetic_world';
+import { answerProfile } from '../lib/eval/answers';
 import { readRunRecords } from '../lib/results/record';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -64,6 +65,12 @@ describe('mingpt smoke run on the synthetic world: pretrain -> finetune -> evalu
     assert.equal(predictions.length, nDev);
     const named = predictions.filter((x) => places.has(x)).length;
     assert.ok(named >= nDev / 2, `only ${named}/${nDev} predictions are place names of the world: ${predictions.join(', ')}`);
+    // Beside the accuracy: what the same answers would score dealt at random (lib/eval/answers.ts).
+    const profile = answerProfile(predictions, world.dev);
+    assert.equal(profile.correct, e.correct);
+    assert.equal(e.by_chance, profile.byChance);
+    assert.match(ev.stderr, new RegExp(`${profile.distinct} different answers? \\(most given: "[^"]+" \\d+x.*\\); the same answers dealt to the questions ` +
+      `at random would get ${profile.byChance.toFixed(1)} right, against ${e.correct} here`));
 
     const records = readRunRecords(results);
     assert.deepEqual(records.map((r) => r.verb).sort(), ['evaluate', 'finetune', 'pretrain']);

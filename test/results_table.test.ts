@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain,
 } from '../lib/results/table';
 import type { RecallRecord } from '../lib/eval/recall';
 
@@ -273,5 +273,25 @@ describe('results table (lib/results/table.ts)', () => {
     assert.equal(pretrainOfRecall(records, probe({ pretrainStartedAt: t(5), pretrainParams: path.resolve('runs/x.e2.params') })), records[1]);
     assert.equal(pretrainOfRecall(records, probe({ pretrainStartedAt: t(5) })), records[0]); // an older probe: the first of that start
     assert.equal(pretrainOfRecall(records, probe({ pretrainStartedAt: t(7) })), undefined);
+  });
+
+  it('localResultFile finds a recorded file under another clone\'s results folder', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'results-local-'));
+    try {
+      const results = path.join(root, 'clone', 'results');
+      fs.mkdirSync(path.join(results, 'real', 'predictions'), { recursive: true });
+      fs.writeFileSync(path.join(results, 'real', 'predictions', 'x.txt'), 'Paris\n');
+      fs.mkdirSync(path.join(results, 'predictions'));
+      fs.writeFileSync(path.join(results, 'predictions', 'x.txt'), 'a shorter tail must not win\n');
+      assert.equal(localResultFile(results, '/elsewhere/main/results/real/predictions/x.txt'), path.join(results, 'real', 'predictions', 'x.txt'));
+      assert.equal(localResultFile(results, '/elsewhere/main/results/real/predictions/gone.txt'), undefined);
+      // A file outside any results folder is found where the record says, when it is there.
+      const outside = path.join(root, 'outside.txt');
+      fs.writeFileSync(outside, 'Rome\n');
+      assert.equal(localResultFile(results, outside), outside);
+      assert.equal(localResultFile(results, path.join(results, 'real')), undefined, 'a folder is not a file');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

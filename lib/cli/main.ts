@@ -24,7 +24,7 @@ import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
 import { QA, readQaTsv, readQuestions } from '../data/tsv';
 import { Vocab } from '../data/vocab';
-import { londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
+import { AnswerProfile, answerProfile, londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
 
 /**
  * Rows per forward/backward pass unless --micro-batch says otherwise: the fastest measured with two threads
@@ -351,6 +351,13 @@ function reportAccuracy(io: Io, args: CliArgs, r: { correct: number; total: numb
   }
 }
 
+/** One line on how much of the accuracy the model's favourite answers explain (lib/eval/answers.ts). */
+function describeProfile(p: AnswerProfile): string {
+  const top = p.top.map((t) => `${JSON.stringify(t.answer)} ${t.count}x`).join(', ');
+  return `${p.distinct} different answer${p.distinct === 1 ? '' : 's'} (most given: ${top}); the same answers dealt to the questions at random ` +
+    `would get ${p.byChance.toFixed(1)} right, against ${p.correct} here`;
+}
+
 async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
   const started = Date.now();
   const vocab = Vocab.fromCorpus(data.pretrainText());
@@ -384,7 +391,9 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
     };
     const recordFile = writeRunRecord(args.resultsDir, record);
     io.err(`predictions written to ${args.outputs}; record ${recordFile}`);
-    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs, record: recordFile });
+    const profile = answerProfile(predictions, pairs);
+    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs, record: recordFile, by_chance: profile.byChance });
+    io.err(describeProfile(profile));
     return EXIT.ok;
   } finally {
     model.dispose();

@@ -1,5 +1,7 @@
 export type { EvalResult } from './evaluate';
 export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions, writePredictions } from './evaluate';
 export { LONDON, londonBaseline } from './london';
+export type { AnswerProfile } from './answers';
+export { answerProfile, chanceOfDoingAsWell } from './answers';
 export type { RecallItem, RecallRecord, RecallResult, RecallSet } from './recall';
 export { personOf, recallItems, recallProbe, visibleChars } from './recall';

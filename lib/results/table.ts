@@ -105,6 +105,21 @@ export function loadRecords(dir: string): RunRecord[] {
   return dirs.flatMap((d) => readRunRecords(d)).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
+/**
+ * Where a file that a record names is on this machine. Records keep the absolute paths of the checkout that made
+ * them; in another clone the same file sits under this results folder, so the longest tail of the recorded path
+ * that exists under `resultsDir` is it (`/work/main/results/real/predictions/x.txt` -> `results/real/predictions/x.txt`).
+ * Otherwise the recorded path itself when it exists, else undefined.
+ */
+export function localResultFile(resultsDir: string, recorded: string): string | undefined {
+  const parts = path.resolve(recorded).split(path.sep).filter((p) => p !== '');
+  for (let k = 0; k < parts.length; k++) {
+    const candidate = path.join(resultsDir, ...parts.slice(k));
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return candidate;
+  }
+  return fs.existsSync(recorded) && fs.statSync(recorded).isFile() ? recorded : undefined;
+}
+
 function samePath(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && path.resolve(a) === path.resolve(b);
 }

@@ -27,6 +27,8 @@ export interface Axis {
   scaleanchor?: string;
   domain?: [number, number];
   anchor?: string;
+  /** Grow the margin to fit long tick labels (category names of horizontal bars). */
+  automargin?: boolean;
 }
 
 export interface Annotation {
@@ -101,8 +103,10 @@ export interface HistogramTrace extends TraceBase {
 
 export interface BarTrace extends TraceBase {
   type: 'bar';
+  /** 'h' draws horizontal bars: then y holds the categories and x the values. */
+  orientation?: 'v' | 'h';
   x: (number | string)[];
-  y: number[];
+  y: (number | string)[];
   text?: string[];
   marker?: { color?: Color | Color[] };
 }
