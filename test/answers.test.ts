@@ -39,6 +39,7 @@ describe('answerProfile', () => {
 
   it('names the mismatch when the lengths differ', () => {
     assert.throws(() => answerProfile(['A'], pairs('A', 'B')), /answerProfile: 1 predictions for 2 question\/answer pairs/);
+    assert.throws(() => chanceOfDoingAsWell(['A'], pairs('A', 'B')), /chanceOfDoingAsWell: 1 predictions for 2 question\/answer pairs/);
   });
 
   it('chanceOfDoingAsWell: 1 for a one-answer baseline, tiny for answers that follow the question, seeded', () => {

@@ -57,15 +57,14 @@ export function answerProfile(predictions: readonly string[], pairs: readonly QA
 export function chanceOfDoingAsWell(predictions: readonly string[], pairs: readonly QA[], opts: { rounds?: number; seed?: number } = {}): number {
   const rounds = opts.rounds ?? 2000;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`chanceOfDoingAsWell: rounds must be a positive integer, got ${rounds}`);
-  const { correct } = answerProfile(predictions, pairs, 0);
+  if (predictions.length !== pairs.length) {
+    throw new Error(`chanceOfDoingAsWell: ${predictions.length} predictions for ${pairs.length} question/answer pairs`);
+  }
   const golds = pairs.map((p) => foldedAnswer(p.answer));
+  const hits = (answers: readonly string[]): number => answers.reduce((n, a, i) => n + (a === golds[i] ? 1 : 0), 0);
+  const correct = hits(predictions);
   const rng = new Rng(opts.seed ?? 0);
   let asGood = 0;
-  for (let r = 0; r < rounds; r++) {
-    const dealt = rng.shuffle(predictions);
-    let hits = 0;
-    for (let i = 0; i < dealt.length; i++) if (dealt[i] === golds[i]) hits++;
-    if (hits >= correct) asGood++;
-  }
+  for (let r = 0; r < rounds; r++) if (hits(rng.shuffle(predictions)) >= correct) asGood++;
   return (asGood + 1) / (rounds + 1);
 }
