@@ -159,7 +159,7 @@ long() {
 
 # The course's own schedule from start to end (scale full: 650 epochs, the cosine over the first 200), for each of
 # FULL_VARIANTS, with a snapshot of the model after each of FULL_SNAPSHOTS epochs; every snapshot and the final
-# model finetuned with the course's recipe and evaluated. About 5.5 hours of pretraining a variant on a 2-core CPU:
+# model finetuned with the course's recipe and evaluated, and the final pretrained model recall-probed. About 5.5 hours of pretraining a variant on a 2-core CPU:
 # interrupt it at will, the same command resumes it (`snapshots` evaluates the snapshots written so far).
 full() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
@@ -170,6 +170,10 @@ full() {
       --writing-params "$C/$v.pretrain-full.params"
     snapshots
     finetune_and_evaluate full "$v" full
+    if [ ! -e "$R/recall-$v.pretrain-full.json" ]; then
+      echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R $C/$v.pretrain-full.params" >&2
+      npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" "$C/$v.pretrain-full.params"
+    fi
   done
 }
 
