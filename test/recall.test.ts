@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { GPT } from '../lib/mingpt/model';
 import { Vocab } from '../lib/data/vocab';
-import { personOf, recallItems, recallProbe, visibleChars } from '../lib/eval/recall';
+import { personOf, recallItems, recallProbe, storedAndRetrieved, visibleChars } from '../lib/eval/recall';
 
 const TEXT = [
   'Ada Lovel was a writer. She was born in Rome and lived in Oslo.',
@@ -79,6 +79,22 @@ describe('recall probe (does the pretrained model hold the birthplace?)', () => 
     tf.dispose([x, y]);
     opt.dispose();
     model.dispose();
+  });
+
+  it('storedAndRetrieved splits the probed people by recall and counts the finetuned hits in each part', () => {
+    const answers = [{ answer: 'Rome' }, { answer: 'Paris' }, { answer: 'Zürich' }, { answer: 'Lima' }, { answer: 'Oslo' }];
+    const probed = [
+      { dev: 0, answer: 'Rome', continuation: 'Rome' }, // recalled, answered
+      { dev: 1, answer: 'Paris', continuation: 'Paris, ' }, // recalled (the continuation starts with it), missed after finetuning
+      { dev: 2, answer: 'Zürich', continuation: 'Zagreb' }, // not recalled, answered (folded as evaluate folds it)
+      { dev: 3, answer: 'Lima', continuation: 'Lyon' }, // neither
+    ];
+    // Dev line 4 is answered but was not probed: it counts nowhere.
+    const predictions = ['Rome', 'London', 'Zurich', 'Lim', 'Oslo'];
+    assert.deepEqual(storedAndRetrieved(probed, predictions, answers), { recalled: 2, recalledAnswered: 1, missed: 2, missedAnswered: 1 });
+    assert.throws(() => storedAndRetrieved(probed, predictions.slice(1), answers), /storedAndRetrieved: 4 predictions for 5 dev questions/);
+    assert.throws(() => storedAndRetrieved([{ dev: 5, answer: 'Rome', continuation: 'Rome' }], predictions, answers), /probed dev line 5 is outside the 5 dev questions/);
+    assert.throws(() => storedAndRetrieved([{ dev: 1, answer: 'Rome', continuation: 'Rome' }], predictions, answers), /probed dev line 1 has answer "Rome", the dev set "Paris"/);
   });
 
   it('names a vocabulary that does not fit the model', () => {

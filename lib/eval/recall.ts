@@ -12,6 +12,7 @@ import { GPT } from '../mingpt/model';
 import { greedyDecode } from '../mingpt/generate';
 import { Vocab } from '../data/vocab';
 import { QA } from '../data/tsv';
+import { foldedAnswer } from '../data/name_dataset';
 
 export interface RecallItem {
   /** Line of the dev file (0-based). */
@@ -122,4 +123,49 @@ export interface RecallRecord {
   accuracy: number;
   /** Per probed dev line: its index, the answer and the model's continuation. */
   continuations: { dev: number; answer: string; continuation: string }[];
+}
+
+/** Stored against retrieved: the probed people split by whether the pretrained model recalls them. */
+export interface StoredAndRetrieved {
+  /** Probed people whose birthplace the pretrained model completes. */
+  recalled: number;
+  /** ... of whom the finetuned model answers right. */
+  recalledAnswered: number;
+  /** Probed people it does not complete. */
+  missed: number;
+  /** ... of whom the finetuned model still answers right (a guess, or a way to the fact the probe missed). */
+  missedAnswered: number;
+}
+
+/**
+ * Crosses a recall probe with the dev predictions of a model finetuned from the same checkpoint: how much of what
+ * pretraining stored the finetuned model turns into answers. `predictions` are the lines of an evaluation's
+ * predictions file, one per dev question, scored as `mingpt evaluate` scores them (exact match of the folded answer).
+ */
+export function storedAndRetrieved(
+  continuations: readonly { dev: number; answer: string; continuation: string }[],
+  predictions: readonly string[],
+  dev: readonly Pick<QA, 'answer'>[],
+): StoredAndRetrieved {
+  if (predictions.length !== dev.length) {
+    throw new Error(`storedAndRetrieved: ${predictions.length} predictions for ${dev.length} dev questions`);
+  }
+  const out: StoredAndRetrieved = { recalled: 0, recalledAnswered: 0, missed: 0, missedAnswered: 0 };
+  for (const c of continuations) {
+    if (!(Number.isInteger(c.dev) && c.dev >= 0 && c.dev < dev.length)) {
+      throw new Error(`storedAndRetrieved: probed dev line ${c.dev} is outside the ${dev.length} dev questions`);
+    }
+    if (c.answer !== dev[c.dev].answer) {
+      throw new Error(`storedAndRetrieved: probed dev line ${c.dev} has answer "${c.answer}", the dev set "${dev[c.dev].answer}" (another dev file?)`);
+    }
+    const answered = predictions[c.dev] === foldedAnswer(c.answer);
+    if (c.continuation.startsWith(c.answer)) {
+      out.recalled++;
+      if (answered) out.recalledAnswered++;
+    } else {
+      out.missed++;
+      if (answered) out.missedAnswered++;
+    }
+  }
+  return out;
 }
