@@ -72,7 +72,12 @@ export function recallItems(pretrainText: string, dev: readonly Pick<QA, 'questi
   return { items, notInText, outsideWindow };
 }
 
-/** Greedy continuation of every prefix; a recall is a continuation that starts with the answer. */
+/** A recall: the continuation starts with the answer (it may run on past it). */
+export function isRecall(continuation: string, answer: string): boolean {
+  return continuation.startsWith(answer);
+}
+
+/** Greedy continuation of every prefix; a recall as `isRecall` says. */
 export function recallProbe(model: GPT, vocab: Vocab, items: RecallItem[], opts: { batchSize?: number } = {}): RecallResult {
   if (vocab.size !== model.config.vocabSize) {
     throw new Error(`recallProbe: vocabulary has ${vocab.size} characters, the model ${model.config.vocabSize}`);
@@ -92,7 +97,7 @@ export function recallProbe(model: GPT, vocab: Vocab, items: RecallItem[], opts:
       continuations[i] = vocab.decode(decoded[k].slice(prompts[k].length));
     });
   }
-  const correct = items.filter((it, i) => continuations[i].startsWith(it.answer)).length;
+  const correct = items.filter((it, i) => isRecall(continuations[i], it.answer)).length;
   return { continuations, correct, total: items.length, accuracy: items.length === 0 ? 0 : correct / items.length };
 }
 
@@ -159,7 +164,7 @@ export function storedAndRetrieved(
       throw new Error(`storedAndRetrieved: probed dev line ${c.dev} has answer "${c.answer}", the dev set "${dev[c.dev].answer}" (another dev file?)`);
     }
     const answered = predictions[c.dev] === foldedAnswer(c.answer);
-    if (c.continuation.startsWith(c.answer)) {
+    if (isRecall(c.continuation, c.answer)) {
       out.recalled++;
       if (answered) out.recalledAnswered++;
     } else {
