@@ -157,35 +157,38 @@ long() {
   done
 }
 
-# The course's own schedule from start to end (scale full: 650 epochs, the cosine over the first 200), for each of
-# FULL_VARIANTS, with a snapshot of the model after each of FULL_SNAPSHOTS epochs; every snapshot and the final
-# model finetuned with the course's recipe and evaluated, and the final pretrained model recall-probed. About 5.5 hours of pretraining a variant on a 2-core CPU:
-# interrupt it at will, the same command resumes it (`snapshots` evaluates the snapshots written so far).
+# The course's own recipe from start to end (scale full: 650 epochs under one cosine, examples in order, decay
+# by name as its trainer.py), for each of FULL_VARIANTS, with a snapshot of the model after each of
+# FULL_SNAPSHOTS epochs; every snapshot and the final model finetuned with the course's recipe and evaluated,
+# and the final pretrained model recall-probed. Files are tagged "course" ($C/rope.pretrain-course.params);
+# the "full"-tagged ones are the runs made before the preset was corrected (final_tokens at 200 epochs,
+# minGPT's trainer). About 5.5 hours of pretraining a variant on a 2-core CPU: interrupt it at will, the
+# same command resumes it (`snapshots` evaluates the snapshots written so far).
 full() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
   mkdir -p "$R/predictions" "$C"
   for v in ${FULL_VARIANTS:-rope}; do
     mingpt pretrain "${common[@]}" --scale full --variant "$v" --snapshot-epochs "${FULL_SNAPSHOTS:-50,100,200,300,400,500}" \
-      --writing-params "$C/$v.pretrain-full.params"
+      --writing-params "$C/$v.pretrain-course.params"
     snapshots
-    finetune_and_evaluate full "$v" full
-    if [ ! -e "$R/recall-$v.pretrain-full.json" ]; then
-      echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R $C/$v.pretrain-full.params" >&2
-      npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" "$C/$v.pretrain-full.params"
+    finetune_and_evaluate full "$v" course
+    if [ ! -e "$R/recall-$v.pretrain-course.json" ]; then
+      echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R $C/$v.pretrain-course.params" >&2
+      npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" "$C/$v.pretrain-course.params"
     fi
   done
 }
 
-# Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-full.eN.params) that has no dev
-# predictions yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when it has no probe;
+# Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-course.eN.params, or -full.eN
+# from before the correction) that has no dev predictions yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when it has no probe;
 # safe to run while the pretraining goes on.
 snapshots() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
   mkdir -p "$R/predictions" "$C"
   local p name v tag
-  for p in "$C"/*.pretrain-full.e*.params; do
+  for p in "$C"/*.pretrain-course.e*.params "$C"/*.pretrain-full.e*.params; do
     [ -e "$p" ] || continue
     name=$(basename "$p" .params) # rope.pretrain-full.e100
     v=${name%%.*} tag=${name#*.pretrain-}

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain, decayEpochsOf, earlierRecipeNote, trainerHabits,
 } from '../lib/results/table';
 import type { RecallRecord } from '../lib/eval/recall';
 
@@ -169,6 +169,48 @@ describe('results table (lib/results/table.ts)', () => {
     const rows = records.filter((r) => r.verb === 'evaluate').map((r) => resultRow(records, r));
     assert.equal(rows[0].settings, 'pretrain: smoke, after epoch 2 of 8; finetune: smoke');
     assert.equal(rows[2].settings, 'pretrain: smoke; finetune: smoke');
+  });
+
+  it("tells the course's recipe from the one the full preset had before its correction, in rows and curves", () => {
+    // 10 documents, block 16: an epoch counts 10 x 15 tokens; the course's final_tokens is 650 x 10 x 16.
+    const model = { vocabSize: 9, blockSize: 16, nLayer: 4, nHead: 2, nEmbd: 256, dropout: 0, variant: 'rope' as const };
+    const base = {
+      maxEpochs: 650, batchSize: 4, betas: [0.9, 0.95] as [number, number], gradNormClip: 1, weightDecay: 0.1,
+      tokenCounting: 'block' as const, seed: 0, learningRate: 1e-3, decay: true, warmupTokens: 10,
+    };
+    const earlier = { ...base, shuffle: true, finalTokens: 200 * 10 * 16 }; // records made before: no weightDecayOn
+    const course = { ...base, shuffle: false, weightDecayOn: 'course-names' as const, finalTokens: 650 * 10 * 16 };
+    const curve = [1, 1, 2].map((epoch, i) => ({ step: i + 1, epoch, tokens: [80, 150, 300][i], loss: 2, lr: 1e-3 }));
+    const full = (tag: string, start: number, trainer: typeof earlier | typeof course): RunRecord[] =>
+      chain(tag, 'rope', start, { pretrainTokens: 300, accuracy: 0.1, correct: 4 })
+        .map((r) => ({ ...r, scale: 'full', ...(r.verb === 'evaluate' ? {} : { model, trainer }), ...(r.verb === 'pretrain' ? { curve } : {}) }));
+    const records = [...full('old', 0, earlier), ...full('new', 10, course)];
+    const [oldPre, oldFt] = records;
+    const [newPre, newFt] = records.slice(3);
+    assert.equal(decayEpochsOf(oldPre), 200);
+    assert.equal(decayEpochsOf(newPre), 650);
+    assert.equal(decayEpochsOf({ ...newPre, curve: curve.slice(2) }), undefined); // no end of epoch 1 to count documents by
+    assert.deepEqual([oldPre, newPre, { ...newPre, trainer: { ...course, shuffle: true } }, { ...newPre, trainer: undefined }].map(trainerHabits),
+      ['minGPT', 'course', 'mixed', undefined]);
+    assert.equal(earlierRecipeNote(oldPre), " (earlier recipe: cosine over 200 epochs, minGPT's trainer)");
+    assert.equal(earlierRecipeNote(oldFt), " (earlier recipe: minGPT's trainer)");
+    assert.equal(earlierRecipeNote(newPre), '');
+    assert.equal(earlierRecipeNote(newFt), '');
+    assert.equal(earlierRecipeNote({ ...oldPre, scale: 'cpu' }), ''); // the smaller presets were never the course's
+    // `full` with flags: the cosine it asked for (--decay-epochs) is no difference; the trainer still is.
+    const custom = (preset: string): RunRecord => ({ ...oldPre, scale: 'custom', notes: { preset } });
+    assert.equal(earlierRecipeNote(custom('full with {"epochs":30}')), " (earlier recipe: cosine over 200 epochs, minGPT's trainer)");
+    assert.equal(earlierRecipeNote(custom('full with {"epochs":30,"decayEpochs":200}')), " (earlier recipe: minGPT's trainer)");
+    assert.equal(earlierRecipeNote(custom('cpu with {"epochs":30}')), '');
+    const rows = records.filter((r) => r.verb === 'evaluate').map((r) => resultRow(records, r));
+    assert.deepEqual(rows.map((r) => r.settings), [
+      "pretrain: full (earlier recipe: cosine over 200 epochs, minGPT's trainer); finetune: full (earlier recipe: minGPT's trainer)",
+      'pretrain: full; finetune: full',
+    ]);
+    assert.deepEqual(computeSeries(records, 'synthetic').map((x) => x.label), [
+      'RoPE (pretraining): 4 layers x 256, cut from a longer schedule',
+      "RoPE (pretraining): 4 layers x 256, cut from a longer schedule (earlier recipe: cosine over 200 epochs, minGPT's trainer)",
+    ]);
   });
 
   it('averages a loss curve per epoch, and shows a run with snapshots as one line (its longest record)', () => {

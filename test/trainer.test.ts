@@ -88,6 +88,14 @@ describe('Trainer', () => {
     model.dispose();
   });
 
+  it("with shuffle off (the course's trainer.py), takes the examples in file order every epoch", () => {
+    const model = new Bigram(6, 1);
+    const t = new Trainer(model, new CountingData(10, 6, 8), config({ shuffle: false }));
+    for (const e of [0, 1]) assert.deepEqual([0, 1, 2].map((i) => t.batchIndices(e * 3 + i)), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+    t.dispose();
+    model.dispose();
+  });
+
   it('runs step 0 at the base rate, then at the schedule of the tokens seen (batch * block each)', async () => {
     const model = new Bigram(6, 1);
     const t = new Trainer(model, new CountingData(10, 6, 8), config({ maxEpochs: 1 }));
@@ -221,6 +229,13 @@ describe('Trainer', () => {
     for (const name of model.params.keys()) {
       if (/^(pos_emb|tok_emb\.weight)$|\.ln\d?_?f?\.|ln_f|\.bias$/.test(name)) assert.ok(!t.decayParamNames().includes(name), name);
     }
+    // The course's trainer.py rule: every name without "bias", so the embeddings and LayerNorm gains too.
+    const course = new Trainer(model, new CountingData(8, 6, 8), config({ weightDecayOn: 'course-names' }));
+    const gains = [0, 1].flatMap((l) => [`blocks.${l}.ln1.weight`, `blocks.${l}.ln2.weight`]);
+    assert.deepEqual(course.decayParamNames().sort(), [...linear, ...gains, 'head.weight', 'ln_f.weight', 'pos_emb', 'tok_emb.weight'].sort());
+    course.dispose();
+    assert.throws(() => new Trainer(model, new CountingData(8, 6, 8), config({ weightDecayOn: 'all' as never })),
+      /weightDecayOn must be one of matmul-weights, course-names, got "all"/);
     await t.train({ stopAfterStep: 1 });
     const after1 = tf.memory().numTensors;
     const r = await t.train({ stopAfterStep: 100 });

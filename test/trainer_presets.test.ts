@@ -6,10 +6,18 @@ describe('scale presets', () => {
     assert.deepEqual(presetModelConfig(SCALES.full, 256, 'rope'), {
       vocabSize: 256, variant: 'rope', blockSize: 128, nLayer: 4, nHead: 8, nEmbd: 256, dropout: 0.1,
     });
-    assert.deepEqual(SCALES.full.pretrain, { epochs: 650, batchSize: 128, learningRate: 6e-3 });
+    assert.deepEqual(SCALES.full.pretrain, { epochs: 650, batchSize: 128, learningRate: 6e-3, decayEpochs: 650 });
     assert.deepEqual(SCALES.full.finetune, { epochsFromScratch: 75, epochsFromPretrained: 10, batchSize: 256, learningRate: 6e-4 });
     assert.equal(SCALES.full.warmupTokens, 10240);
     assert.equal(SCALES.full.finalTokensEpochs, 200);
+    assert.deepEqual(SCALES.full.trainer, { shuffle: false, weightDecayOn: 'course-names' });
+  });
+
+  it("the smaller presets keep minGPT's trainer and a cosine over a third of their pretraining", () => {
+    for (const p of [SCALES.cpu, SCALES.smoke]) {
+      assert.deepEqual(p.trainer, { shuffle: true, weightDecayOn: 'matmul-weights' });
+      assert.equal(p.pretrain.decayEpochs * 3, p.pretrain.epochs);
+    }
   });
 
   it('every preset builds a valid model for both variants', () => {
@@ -28,11 +36,14 @@ describe('scale presets', () => {
 
   it('--decay-epochs moves final_tokens (a schedule fitted to the run) and nothing else', () => {
     const p = withOverrides(SCALES.full, { epochs: 30, decayEpochs: 30 }, 'pretrain');
+    assert.equal(p.pretrain.decayEpochs, 30);
     assert.equal(p.finalTokensEpochs, 30);
+    assert.deepEqual(p.trainer, SCALES.full.trainer);
     assert.equal(p.pretrain.epochs, 30);
     assert.equal(p.pretrain.learningRate, SCALES.full.pretrain.learningRate);
     assert.equal(p.warmupTokens, SCALES.full.warmupTokens);
     assert.equal(withOverrides(SCALES.full, { epochs: 30 }, 'pretrain').finalTokensEpochs, 200);
+    assert.equal(withOverrides(SCALES.full, { epochs: 30 }, 'pretrain').pretrain.decayEpochs, 650);
   });
 
   it('names the valid scales when given a wrong one', () => {

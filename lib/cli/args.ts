@@ -70,8 +70,8 @@ model and run
   --scale smoke|cpu|full (default smoke; full = the course's hyperparameters)
   --epochs N --batch-size N --learning-rate X --n-layer N --n-head N --n-embd N --block-size N --dropout X
   --decay-epochs N  the learning rate's cosine reaches its 10% floor after N epochs of the pretraining corpus
-                    (final_tokens = N x documents x block size; the course: 200; --decay-epochs E with
-                    --epochs E fits the decay to the run)
+                    (final_tokens = N x documents x block size, both stages; the course: 650 for
+                    pretraining, 200 for finetuning; --decay-epochs E with --epochs E fits the decay to the run)
   --micro-batch N   run each batch N rows at a time (default 8), rows grouped by length, gradients summed:
                     the same update with less memory (the wasm heap is capped at 4 GB) and less padding
   --threads 1|2     training threads (default 2 on the wasm backend with 2+ cores): a helper thread computes

@@ -2,10 +2,12 @@
  * What each training verb of the CLI builds: the dataset and the trainer's hyperparameters, as the course's
  * run.py does in its "pretrain" and "finetune" branches. These two functions are the student's part.
  *
- * Course values (the `full` preset): pretraining 650 epochs, batch 128, lr 6e-3; finetuning 75 epochs from
- * scratch or 10 from pretrained weights, batch 256, lr 6e-4; both with lr decay, warm-up 512 * 20 tokens and
- * final_tokens = 200 * len(pretrain_dataset) * block_size. Note that finetuning, too, sizes its schedule by
- * the *pretraining* dataset: with ~2,000 finetuning examples the cosine barely starts to decay.
+ * Course values (the `full` preset): pretraining 650 epochs, batch 128, lr 6e-3, final_tokens =
+ * 650 * len(pretrain_dataset) * block_size; finetuning 75 epochs from scratch or 10 from pretrained weights,
+ * batch 256, lr 6e-4, final_tokens = 200 * len(pretrain_dataset) * block_size; both with lr decay and a
+ * warm-up of 512 * 20 tokens. Finetuning, too, sizes its schedule by the *pretraining* dataset: with ~2,000
+ * finetuning examples the cosine barely starts to decay. The preset's `trainer` habits (shuffling, which
+ * weights decay) are the course's trainer.py for `full`, minGPT's for the smaller presets.
  */
 import { MINGPT_TRAINER_DEFAULTS, TrainerConfig } from '../mingpt/trainer';
 import { ScalePreset } from '../mingpt/presets';
@@ -28,7 +30,8 @@ export function pretrainingSetup(
     learningRate: preset.pretrain.learningRate,
     decay: true,
     warmupTokens: preset.warmupTokens,
-    finalTokens: preset.finalTokensEpochs * dataset.length * blockSize,
+    finalTokens: preset.pretrain.decayEpochs * dataset.length * blockSize,
+    ...preset.trainer,
     seed,
   };
   return { dataset, trainer };
@@ -53,6 +56,7 @@ export function finetuningSetup(
     decay: true,
     warmupTokens: preset.warmupTokens,
     finalTokens: preset.finalTokensEpochs * pretrainDatasetLength * blockSize,
+    ...preset.trainer,
     seed,
   };
   return { dataset, trainer };

@@ -1,20 +1,26 @@
 /**
  * Scale presets: the same experiments at the size a machine allows.
  *
- * - `full`: exactly the course (model 4 layers x 8 heads x 256 wide, block 128; pretraining 650 epochs,
- *   batch 128, lr 6e-3; finetuning 75 epochs from scratch or 10 from pretrained weights, batch 256, lr 6e-4;
- *   warm-up 512 * 20 tokens; final_tokens = 200 * len(pretrain_dataset) * block_size). Days on a CPU.
+ * - `full`: exactly the course, as its starter code with the RoPE variant sets it (model 4 layers x 8 heads x
+ *   256 wide, block 128; pretraining 650 epochs, batch 128, lr 6e-3, final_tokens = 650 * len(pretrain_dataset)
+ *   * block_size, so one cosine over the whole pretraining; finetuning 75 epochs from scratch or 10 from
+ *   pretrained weights, batch 256, lr 6e-4, final_tokens = 200 * len(pretrain_dataset) * block_size; warm-up
+ *   512 * 20 tokens; and the course's trainer.py: examples in file order, not shuffled, and weight decay on
+ *   every parameter whose name lacks "bias"). Days on a CPU.
  * - `cpu`: a smaller model and fewer epochs, an hour or two on a laptop CPU (see the measurements in
  *   the CLI's `--help`), enough for the pretraining-helps effect to show on the synthetic world.
  * - `smoke`: seconds to a couple of minutes; checks that everything runs and learns (tests, CI).
  *
- * `cpu` keeps the course's schedule shape (final_tokens after a third of pretraining, 200 of 650 epochs, so
- * the cosine comes back up as in the course, see schedule.ts). `smoke` decays once over its few epochs,
- * drops dropout and finetunes at a 10x higher rate than the course, or its few steps would not teach the
- * answer format. Its epochs suit the synthetic world (30 epochs: about 15 seconds there with two threads, and
- * enough that the finetuned model answers with the world's place names); the real corpus takes far longer.
+ * Earlier years of the course (before RoPE) pretrained with final_tokens at 200 of the 650 epochs, so the
+ * cosine came back up twice (schedule.ts); `cpu` keeps that shape (decay at 10 of 30 epochs) and minGPT's
+ * trainer (shuffled examples, decay on Linear weights only), as do `smoke` and the records made before this
+ * correction (their `trainer` field says which). `smoke` decays once over its few epochs, drops dropout and
+ * finetunes at a 10x higher rate than the course, or its few steps would not teach the answer format. Its
+ * epochs suit the synthetic world (30 epochs: about 15 seconds there with two threads, and enough that the
+ * finetuned model answers with the world's place names); the real corpus takes far longer.
  */
 import { GPTConfig, Variant, validateConfig } from './config';
+import type { WeightDecayRule } from './trainer';
 
 export type ScaleName = 'smoke' | 'cpu' | 'full';
 export const SCALE_NAMES: readonly ScaleName[] = ['smoke', 'cpu', 'full'];
@@ -23,12 +29,20 @@ export interface ScalePreset {
   name: ScaleName | 'custom';
   description: string;
   model: Omit<GPTConfig, 'vocabSize' | 'variant'>;
-  pretrain: { epochs: number; batchSize: number; learningRate: number };
+  /** decayEpochs: pretraining's final_tokens = decayEpochs * len(pretrain_dataset) * block_size (the course: 650). */
+  pretrain: { epochs: number; batchSize: number; learningRate: number; decayEpochs: number };
   finetune: { epochsFromScratch: number; epochsFromPretrained: number; batchSize: number; learningRate: number };
   warmupTokens: number;
-  /** final_tokens = finalTokensEpochs * len(pretrain_dataset) * block_size (the course: 200). */
+  /** Finetuning's final_tokens = finalTokensEpochs * len(pretrain_dataset) * block_size (the course: 200). */
   finalTokensEpochs: number;
+  /** The trainer's habits: the course's trainer.py (in order, decay by name) or minGPT's (shuffled, Linear weights). */
+  trainer: { shuffle: boolean; weightDecayOn: WeightDecayRule };
 }
+
+/** The course's trainer.py: a DataLoader without shuffle, and its name-based weight-decay rule. */
+const COURSE_TRAINER = { shuffle: false, weightDecayOn: 'course-names' as WeightDecayRule };
+/** Karpathy's minGPT trainer: shuffled examples, decay on the Linear weights only. */
+const MINGPT_TRAINER = { shuffle: true, weightDecayOn: 'matmul-weights' as WeightDecayRule };
 
 const COURSE_MODEL = { blockSize: 128, nLayer: 4, nHead: 8, nEmbd: 256, dropout: 0.1 };
 
@@ -37,19 +51,21 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
     name: 'full',
     description: "the course's hyperparameters exactly (days on a CPU, hours on a GPU)",
     model: COURSE_MODEL,
-    pretrain: { epochs: 650, batchSize: 128, learningRate: 6e-3 },
+    pretrain: { epochs: 650, batchSize: 128, learningRate: 6e-3, decayEpochs: 650 },
     finetune: { epochsFromScratch: 75, epochsFromPretrained: 10, batchSize: 256, learningRate: 6e-4 },
     warmupTokens: 512 * 20,
     finalTokensEpochs: 200,
+    trainer: COURSE_TRAINER,
   },
   cpu: {
     name: 'cpu',
     description: 'a 4-layer 128-wide model, 30 pretraining epochs: an hour or two on a laptop CPU (synthetic world: minutes)',
     model: { blockSize: 128, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 },
-    pretrain: { epochs: 30, batchSize: 64, learningRate: 6e-3 },
+    pretrain: { epochs: 30, batchSize: 64, learningRate: 6e-3, decayEpochs: 10 },
     finetune: { epochsFromScratch: 30, epochsFromPretrained: 6, batchSize: 128, learningRate: 6e-4 },
     warmupTokens: 512 * 20,
     finalTokensEpochs: 10,
+    trainer: MINGPT_TRAINER,
   },
   smoke: {
     name: 'smoke',
@@ -57,10 +73,11 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
     // No dropout and small batches: with so few steps, every update has to count.
     description: 'a 2-layer 64-wide model, 72-character window, no dropout, a few epochs: minutes on the synthetic world',
     model: { blockSize: 72, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0 },
-    pretrain: { epochs: 30, batchSize: 16, learningRate: 6e-3 },
+    pretrain: { epochs: 30, batchSize: 16, learningRate: 6e-3, decayEpochs: 10 },
     finetune: { epochsFromScratch: 30, epochsFromPretrained: 20, batchSize: 16, learningRate: 6e-3 },
     warmupTokens: 512 * 4,
     finalTokensEpochs: 10,
+    trainer: MINGPT_TRAINER,
   },
 };
 
@@ -87,7 +104,7 @@ export interface PresetOverrides {
   nHead?: number;
   nEmbd?: number;
   dropout?: number;
-  /** final_tokens in epochs of the pretraining corpus (the course's unit; --decay-epochs). */
+  /** final_tokens of both stages, in epochs of the pretraining corpus (the course's unit; --decay-epochs). */
   decayEpochs?: number;
 }
 
@@ -114,6 +131,7 @@ export function withOverrides(p: ScalePreset, o: PresetOverrides, stage: 'pretra
     finetune.batchSize = o.batchSize ?? finetune.batchSize;
     finetune.learningRate = o.learningRate ?? finetune.learningRate;
   }
+  pretrain.decayEpochs = o.decayEpochs ?? pretrain.decayEpochs;
   const finalTokensEpochs = o.decayEpochs ?? p.finalTokensEpochs;
   return { ...p, name: 'custom', description: `${p.name} with ${JSON.stringify(o)}`, model, pretrain, finetune, finalTokensEpochs };
 }

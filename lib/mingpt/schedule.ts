@@ -8,9 +8,10 @@
  *
  * Faithful to trainer.py, the progress (t - warmup) / (final - warmup) is not clamped at 1: past
  * final_tokens the cosine climbs again. The 10% floor holds for progress in [0.795, 1.205]; then the rate
- * rises back to the peak at progress 2 and falls again. The course's pretraining (650 epochs, final_tokens at
- * 200 epochs) therefore runs about two more cosine half-waves after its first decay, and its results were
- * obtained with that; `clampProgress` gives the "decay then stay at 10%" reading instead.
+ * rises back to the peak at progress 2 and falls again. The course's pretraining sets final_tokens at its
+ * 650th epoch, so it never gets there; its earlier years set it at the 200th of 650, and their runs went
+ * through about two more cosine half-waves after the first decay. `clampProgress` gives the "decay then stay
+ * at 10%" reading instead.
  *
  * Counting tokens makes the schedule independent of the batch size. Which tokens count: minGPT adds
  * (y >= 0).sum() per batch, meant to skip the -100 "ignore" labels. The course's datasets pad targets with

@@ -2,13 +2,14 @@
  * minGPT's training loop (Karpathy's trainer.py, as used by the course), for any model that can say its
  * parameters and compute a loss:
  *
- * - AdamW, betas (0.9, 0.95), weight decay on the parameters the model names: the Linear weights, as in
- *   minGPT's configure_optimizers. (The course's trainer.py used an older, name-based rule, no decay for
- *   names containing "bias" or "LayerNorm.weight"; with the course model's ln1/ln2/ln_f names that also
- *   decays the embeddings and the LayerNorm gains. We follow minGPT here.)
+ * - AdamW, betas (0.9, 0.95), weight decay on the parameters `weightDecayOn` picks: 'matmul-weights' (the
+ *   default) are the Linear weights the model names, as in minGPT's configure_optimizers; 'course-names' is
+ *   the course's trainer.py, which skips only names containing "bias" or "LayerNorm.weight": with the course
+ *   model's ln1/ln2/ln_f names that decays the embeddings, pos_emb and the LayerNorm gains too;
  * - gradients clipped to a global norm of 1.0;
  * - the learning rate warmed up and cosine-decayed by tokens seen (schedule.ts);
- * - the examples shuffled every epoch, the last partial batch kept.
+ * - the examples shuffled every epoch (minGPT's DataLoader(shuffle=True)) or, with `shuffle: false`, taken in
+ *   order as the course's trainer.py does; the last partial batch kept.
  *
  * Unlike trainer.py, everything random is a pure function of (seed, step): the epoch's permutation comes from
  * (seed, epoch), the data corruption and the dropout masks from (seed, step). So a run resumed from a
@@ -62,12 +63,31 @@ export interface TrainerConfig extends LrSchedule {
   gradNormClip: number;
   weightDecay: number;
   tokenCounting: TokenCounting;
-  /** Reshuffle the examples each epoch (minGPT's DataLoader(shuffle=True)). */
+  /** Reshuffle the examples each epoch (minGPT's DataLoader(shuffle=True)); the course's trainer.py does not. */
   shuffle: boolean;
+  /** Which parameters get weight decay (default 'matmul-weights'); see `decayedParamNames`. */
+  weightDecayOn?: WeightDecayRule;
   seed: number;
 }
 
-/** The hyperparameters shared by every course run (trainer.py's TrainerConfig defaults as the course sets them). */
+/**
+ * 'matmul-weights': the weights of the Linear layers (minGPT's configure_optimizers).
+ * 'course-names': every parameter whose name contains neither "bias" nor "LayerNorm.weight" (the course's
+ * trainer.py, written for Hugging Face names; here it decays the embeddings and LayerNorm gains as well).
+ */
+export type WeightDecayRule = 'matmul-weights' | 'course-names';
+export const WEIGHT_DECAY_RULES: readonly WeightDecayRule[] = ['matmul-weights', 'course-names'];
+
+/** The names of the parameters that get weight decay under `rule`. */
+export function decayedParamNames(model: Pick<TrainableModel, 'params' | 'decayParamNames'>, rule: WeightDecayRule = 'matmul-weights'): string[] {
+  if (rule === 'matmul-weights') return [...model.decayParamNames()];
+  return [...model.params.keys()].filter((name) => !name.includes('bias') && !name.includes('LayerNorm.weight'));
+}
+
+/**
+ * The hyperparameters every run shares (trainer.py's TrainerConfig as the course sets them), with minGPT's habits:
+ * the `full` preset replaces `shuffle` and `weightDecayOn` with the course's trainer.py (presets.ts).
+ */
 export const MINGPT_TRAINER_DEFAULTS = {
   betas: [0.9, 0.95] as [number, number],
   gradNormClip: 1.0,
@@ -184,7 +204,7 @@ export class Trainer {
     this.config = config;
     this.stepsPerEpoch = Math.ceil(data.length / config.batchSize);
     this.totalSteps = this.stepsPerEpoch * config.maxEpochs;
-    this.optimizer = new AdamW(model.params, model.decayParamNames(), {
+    this.optimizer = new AdamW(model.params, decayedParamNames(model, config.weightDecayOn), {
       betas: config.betas, eps: 1e-8, weightDecay: config.weightDecay,
     });
   }
@@ -387,6 +407,9 @@ export function validateTrainerConfig(c: TrainerConfig): void {
   if (c.microBatchSize !== undefined) positiveInt('microBatchSize', c.microBatchSize);
   if (!(c.gradNormClip > 0)) throw new Error(`trainer config: gradNormClip must be positive, got ${c.gradNormClip}`);
   if (!(c.weightDecay >= 0)) throw new Error(`trainer config: weightDecay must be >= 0, got ${c.weightDecay}`);
+  if (c.weightDecayOn !== undefined && !WEIGHT_DECAY_RULES.includes(c.weightDecayOn)) {
+    throw new Error(`trainer config: weightDecayOn must be one of ${WEIGHT_DECAY_RULES.join(', ')}, got ${JSON.stringify(c.weightDecayOn)}`);
+  }
   if (!Number.isInteger(c.seed)) throw new Error(`trainer config: seed must be an integer, got ${c.seed}`);
   validateSchedule(c, 'trainer config');
 }

@@ -147,14 +147,66 @@ function epochsOf(r: RunRecord | undefined): number | undefined {
   return last?.epoch;
 }
 
+/**
+ * The trainer habits of a training record: 'course' for the course's trainer.py (examples in order, weight
+ * decay on every name without "bias"), 'minGPT' for Karpathy's (shuffled, decay on Linear weights only; every
+ * record made before the trainer could do otherwise), 'mixed' for anything else.
+ */
+export function trainerHabits(r: RunRecord): 'course' | 'minGPT' | 'mixed' | undefined {
+  const t = r.trainer;
+  if (!t) return undefined;
+  const rule = t.weightDecayOn ?? 'matmul-weights';
+  if (!t.shuffle && rule === 'course-names') return 'course';
+  if (t.shuffle && rule === 'matmul-weights') return 'minGPT';
+  return 'mixed';
+}
+
+/**
+ * A pretraining record's final_tokens in the course's unit, epochs of documents x block size (e.g. 650 for the
+ * course, 200 for its earlier years), from the tokens the schedule counted in the first epoch; undefined when
+ * the record cannot tell (no curve, no decay, another token counting).
+ */
+export function decayEpochsOf(r: RunRecord): number | undefined {
+  const t = r.trainer;
+  const first = r.curve?.find((p, i, c) => c[i + 1]?.epoch !== p.epoch || i + 1 === c.length);
+  if (!t || !t.decay || t.tokenCounting !== 'block' || !r.model || !first || first.epoch !== 1) return undefined;
+  const documents = first.tokens / (r.model.blockSize - 1);
+  return Math.round(t.finalTokens / (documents * r.model.blockSize));
+}
+
+/**
+ * For a record of the `full` preset (or of `full` with flags: "custom", notes.preset "full with {...}") whose
+ * recipe is not the course's, made before the preset was corrected (final_tokens at 200 epochs, minGPT's
+ * trainer), those differences in words, else ''. Pretraining records say their cosine when it is neither the
+ * course's 650 epochs nor the one their flags asked for (--decay-epochs); finetuning records only the trainer
+ * (their final_tokens did not change).
+ */
+export function earlierRecipeNote(r: RunRecord): string {
+  if (!r.trainer) return '';
+  let askedDecay: number | undefined;
+  if (r.scale === 'custom') {
+    const m = /^full with (\{.*\})$/.exec(String(r.notes?.preset ?? ''));
+    if (!m) return '';
+    askedDecay = (JSON.parse(m[1]) as { decayEpochs?: number }).decayEpochs;
+  } else if (r.scale !== 'full') {
+    return '';
+  }
+  const parts: string[] = [];
+  const decay = r.verb === 'pretrain' ? decayEpochsOf(r) : undefined;
+  if (decay !== undefined && decay !== (askedDecay ?? 650)) parts.push(`cosine over ${decay} epochs`);
+  const habits = trainerHabits(r);
+  if (habits !== 'course') parts.push(habits === 'mixed' ? 'a mixed trainer' : `${habits}'s trainer`);
+  return parts.length ? ` (earlier recipe: ${parts.join(', ')})` : '';
+}
+
 /** "smoke with {\"epochs\":4}" (a custom preset's description in a record's notes) as "smoke, epochs 4". */
 function presetOf(r: RunRecord): string {
   const described = r.notes?.preset;
-  if (r.scale !== 'custom' || typeof described !== 'string') return r.scale;
+  if (r.scale !== 'custom' || typeof described !== 'string') return r.scale + earlierRecipeNote(r);
   const m = /^(\w+) with (\{.*\})$/.exec(described);
   if (!m) return described;
   const changes = Object.entries(JSON.parse(m[2]) as Record<string, number>).map(([k, v]) => `${k} ${v}`);
-  return [m[1], ...changes].join(', ');
+  return [m[1], ...changes].join(', ') + earlierRecipeNote(r);
 }
 
 /** The preset of a pretraining record, and for a snapshot where in its run it was taken. */
@@ -248,6 +300,8 @@ export interface ComputePoint {
    * run's final model file and its number of epochs. A snapshot's own `schedule` says where on the cosine it was.
    */
   run?: { file: string; epochs: number };
+  /** earlierRecipeNote of the pretraining run ('' for the course's recipe and for other presets). */
+  recipe?: string;
   evaluation: RunRecord;
 }
 
@@ -339,7 +393,7 @@ export function computeSeries(records: readonly RunRecord[], corpus: CorpusName)
   for (const [row, points] of Object.entries(accuracyVsPretraining(records, corpus)) as [TableRow, ComputePoint[]][]) {
     for (const p of points) {
       const kind = p.run ? `one ${p.run.epochs}-epoch run, its snapshots` : p.schedule && SCHEDULE_WORDS[p.schedule];
-      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${kind ? `, ${kind}` : ''}`;
+      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${kind ? `, ${kind}` : ''}${p.recipe ?? ''}`;
       const series = out.get(label) ?? { row, label, points: [] };
       series.points.push(p);
       out.set(label, series);
@@ -386,6 +440,7 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
       ...lastRate(pretrain),
       modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
       schedule: scheduleOf(pretrain),
+      recipe: earlierRecipeNote(pretrain),
     });
   }
   for (const points of Object.values(out)) points!.sort((a, b) => a.pretrainTokens - b.pretrainTokens);

@@ -34,10 +34,12 @@ describe('part: pretraining', () => {
     assert.equal(trainer.learningRate, 6e-3);
     assert.equal(trainer.decay, true);
     assert.equal(trainer.warmupTokens, 512 * 20);
-    assert.equal(trainer.finalTokens, 200 * dataset.length * 128);
+    assert.equal(trainer.finalTokens, 650 * dataset.length * 128);
     assert.deepEqual(trainer.betas, [0.9, 0.95]);
     assert.equal(trainer.gradNormClip, 1.0);
     assert.equal(trainer.weightDecay, 0.1);
+    assert.equal(trainer.shuffle, false);
+    assert.equal(trainer.weightDecayOn, 'course-names');
     assert.equal(trainer.seed, 3);
   });
 
@@ -52,10 +54,10 @@ describe('part: pretraining', () => {
 
   it('[1 pts] gives the course learning rates along the way (hand-computed)', () => {
     const { trainer } = pretrainingSetup(full, vocab, TEXT, 0);
-    // 8 documents: final_tokens = 200 * 8 * 128 = 204800; warm-up 10240.
+    // 8 documents: final_tokens = 650 * 8 * 128 = 665600; warm-up 10240.
     assert.equal(learningRateAt(5120, trainer), 3e-3); // half way up the warm-up
-    assert.ok(Math.abs(learningRateAt(10240 + (204800 - 10240) / 2, trainer) - 3e-3) < 1e-12); // cos(pi/2)
-    assert.ok(Math.abs(learningRateAt(204800, trainer) - 6e-4) < 1e-12); // the 10% floor at final_tokens
+    assert.ok(Math.abs(learningRateAt(10240 + (665600 - 10240) / 2, trainer) - 3e-3) < 1e-12); // cos(pi/2)
+    assert.ok(Math.abs(learningRateAt(665600, trainer) - 6e-4) < 1e-12); // the 10% floor at final_tokens
   });
 });
 
@@ -70,6 +72,8 @@ describe('part: finetuning', () => {
     assert.equal(trainer.decay, true);
     assert.equal(trainer.warmupTokens, 10240);
     assert.equal(trainer.weightDecay, 0.1);
+    assert.equal(trainer.shuffle, false);
+    assert.equal(trainer.weightDecayOn, 'course-names');
     assert.equal(trainer.seed, 1);
   });
 
