@@ -168,7 +168,8 @@ export function trainerHabits(r: RunRecord): 'course' | 'minGPT' | 'mixed' | und
  */
 export function decayEpochsOf(r: RunRecord): number | undefined {
   const t = r.trainer;
-  const first = r.curve?.find((p, i, c) => c[i + 1]?.epoch !== p.epoch || i + 1 === c.length);
+  // The last point of the first epoch: the one whose successor (or the end of the curve) is another epoch.
+  const first = r.curve?.find((p, i, c) => c[i + 1]?.epoch !== p.epoch);
   if (!t || !t.decay || t.tokenCounting !== 'block' || !r.model || !first || first.epoch !== 1) return undefined;
   const documents = first.tokens / (r.model.blockSize - 1);
   return Math.round(t.finalTokens / (documents * r.model.blockSize));
