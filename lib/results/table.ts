@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RunRecord, TableRow, readRunRecords } from './record';
 import type { GPTConfig } from '../mingpt/config';
+import { SCALES } from '../mingpt/presets';
 import type { RecallRecord } from '../eval/recall';
 
 export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
@@ -184,17 +185,12 @@ export function decayEpochsOf(r: RunRecord): number | undefined {
  */
 export function earlierRecipeNote(r: RunRecord): string {
   if (!r.trainer) return '';
-  let askedDecay: number | undefined;
-  if (r.scale === 'custom') {
-    const m = /^full with (\{.*\})$/.exec(String(r.notes?.preset ?? ''));
-    if (!m) return '';
-    askedDecay = (JSON.parse(m[1]) as { decayEpochs?: number }).decayEpochs;
-  } else if (r.scale !== 'full') {
-    return '';
-  }
+  const custom = r.scale === 'custom' ? customPresetOf(r) : undefined;
+  if (r.scale !== 'full' && custom?.base !== 'full') return '';
+  const askedDecay = custom?.changes.decayEpochs;
   const parts: string[] = [];
   const decay = r.verb === 'pretrain' ? decayEpochsOf(r) : undefined;
-  if (decay !== undefined && decay !== (askedDecay ?? 650)) parts.push(`cosine over ${decay} epochs`);
+  if (decay !== undefined && decay !== (askedDecay ?? SCALES.full.pretrain.decayEpochs)) parts.push(`cosine over ${decay} epochs`);
   const habits = trainerHabits(r);
   if (habits !== 'course') parts.push(habits === 'mixed' ? 'a mixed trainer' : `${habits}'s trainer`);
   return parts.length ? ` (earlier recipe: ${parts.join(', ')})` : '';
@@ -204,10 +200,16 @@ export function earlierRecipeNote(r: RunRecord): string {
 function presetOf(r: RunRecord): string {
   const described = r.notes?.preset;
   if (r.scale !== 'custom' || typeof described !== 'string') return r.scale + earlierRecipeNote(r);
-  const m = /^(\w+) with (\{.*\})$/.exec(described);
-  if (!m) return described;
-  const changes = Object.entries(JSON.parse(m[2]) as Record<string, number>).map(([k, v]) => `${k} ${v}`);
-  return [m[1], ...changes].join(', ') + earlierRecipeNote(r);
+  const custom = customPresetOf(r);
+  if (!custom) return described;
+  const changes = Object.entries(custom.changes).map(([k, v]) => `${k} ${v}`);
+  return [custom.base, ...changes].join(', ') + earlierRecipeNote(r);
+}
+
+/** A custom preset's base preset and flags, read from its description in a record's notes ("full with {...}"). */
+function customPresetOf(r: RunRecord): { base: string; changes: Record<string, number> } | undefined {
+  const m = /^(\w+) with (\{.*\})$/.exec(String(r.notes?.preset ?? ''));
+  return m ? { base: m[1], changes: JSON.parse(m[2]) as Record<string, number> } : undefined;
 }
 
 /** The preset of a pretraining record, and for a snapshot where in its run it was taken. */
