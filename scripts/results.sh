@@ -134,8 +134,9 @@ course() {
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
   mkdir -p "$R/predictions" "$C"
   for e in $COURSE_EPOCHS; do
-    # The first E epochs of the course's 650, on its schedule (final_tokens at 200 epochs: the rate is still
-    # near its peak at the end), then the same length with the cosine fitted to it (--decay-epochs E).
+    # The first E epochs of the course's 650, on its schedule (final_tokens at 650 epochs: the rate is still
+    # near its peak at the end; the records made before the preset was corrected had the earlier recipe's 200,
+    # also close to it for these E), then the same length with the cosine fitted to it (--decay-epochs E).
     course_run full rope "full-e$e" --epochs "$e"
     course_run full rope "full-fit-e$e" --epochs "$e" --decay-epochs "$e"
     course_run full vanilla "full-e$e" --epochs "$e"
