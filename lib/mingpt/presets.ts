@@ -40,9 +40,9 @@ export interface ScalePreset {
 }
 
 /** The course's trainer.py: a DataLoader without shuffle, and its name-based weight-decay rule. */
-const COURSE_TRAINER = { shuffle: false, weightDecayOn: 'course-names' as WeightDecayRule };
+export const COURSE_TRAINER = { shuffle: false, weightDecayOn: 'course-names' as WeightDecayRule };
 /** Karpathy's minGPT trainer: shuffled examples, decay on the Linear weights only. */
-const MINGPT_TRAINER = { shuffle: true, weightDecayOn: 'matmul-weights' as WeightDecayRule };
+export const MINGPT_TRAINER = { shuffle: true, weightDecayOn: 'matmul-weights' as WeightDecayRule };
 
 const COURSE_MODEL = { blockSize: 128, nLayer: 4, nHead: 8, nEmbd: 256, dropout: 0.1 };
 

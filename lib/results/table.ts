@@ -12,7 +12,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RunRecord, TableRow, readRunRecords } from './record';
 import type { GPTConfig } from '../mingpt/config';
-import { SCALES } from '../mingpt/presets';
+import { COURSE_TRAINER, MINGPT_TRAINER, SCALES, type ScalePreset } from '../mingpt/presets';
 import type { RecallRecord } from '../eval/recall';
 
 export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
@@ -156,9 +156,10 @@ function epochsOf(r: RunRecord | undefined): number | undefined {
 export function trainerHabits(r: RunRecord): 'course' | 'minGPT' | 'mixed' | undefined {
   const t = r.trainer;
   if (!t) return undefined;
-  const rule = t.weightDecayOn ?? 'matmul-weights';
-  if (!t.shuffle && rule === 'course-names') return 'course';
-  if (t.shuffle && rule === 'matmul-weights') return 'minGPT';
+  const rule = t.weightDecayOn ?? MINGPT_TRAINER.weightDecayOn; // records from before the flag existed
+  const same = (h: ScalePreset['trainer']) => Boolean(t.shuffle) === h.shuffle && rule === h.weightDecayOn;
+  if (same(COURSE_TRAINER)) return 'course';
+  if (same(MINGPT_TRAINER)) return 'minGPT';
   return 'mixed';
 }
 
