@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain, decayEpochsOf, earlierRecipeNote, trainerHabits,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain, decayEpochsOf, earlierRecipeNote, trainerHabits, recipeComparison, isCourseRecipe,
 } from '../lib/results/table';
 import type { RecallRecord } from '../lib/eval/recall';
 
@@ -211,6 +211,16 @@ describe('results table (lib/results/table.ts)', () => {
       'RoPE (pretraining): 4 layers x 256, cut from a longer schedule',
       "RoPE (pretraining): 4 layers x 256, cut from a longer schedule (earlier recipe: cosine over 200 epochs, minGPT's trainer)",
     ]);
+    // Picking the table's row: a longer, later run of the earlier recipe wins on tokens, but not over the course's
+    // recipe when the row has a run of it; without one it stands in.
+    const longer = full('longer', 20, earlier).map((r) => (r.verb === 'pretrain' ? { ...r, tokens: 900 } : r));
+    const pick = (rs: RunRecord[], how: 'most-pretraining' | 'course-recipe') => resultsTable(rs, 'synthetic', undefined, how)[0].pretrainTokens;
+    assert.equal(pick([...records, ...longer], 'most-pretraining'), 900);
+    assert.equal(pick([...records, ...longer], 'course-recipe'), 300);
+    assert.equal(pick([...records.slice(0, 3), ...longer], 'course-recipe'), 900);
+    const smaller = chain('smaller', 'rope', 40, { pretrainTokens: 1000, accuracy: 0.2, correct: 8 }); // smoke: not the course's recipe
+    assert.equal(pick([...records, ...smaller], 'course-recipe'), 300);
+    assert.deepEqual([...records, ...smaller].filter((r) => r.verb !== 'evaluate').map(isCourseRecipe), [false, false, true, true, false, false]);
   });
 
   it('averages a loss curve per epoch, and shows a run with snapshots as one line (its longest record)', () => {
@@ -303,6 +313,41 @@ describe('results table (lib/results/table.ts)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("compares the course's recipe with the earlier one at the epochs both whole-length runs reached", () => {
+    // As in the recipe test: 10 documents, block 16; whole runs of 650 epochs with snapshots, one per recipe.
+    const model = { vocabSize: 9, blockSize: 16, nLayer: 4, nHead: 2, nEmbd: 256, dropout: 0, variant: 'rope' as const };
+    const base = {
+      maxEpochs: 650, batchSize: 4, betas: [0.9, 0.95] as [number, number], gradNormClip: 1, weightDecay: 0.1,
+      tokenCounting: 'block' as const, seed: 0, learningRate: 1e-3, decay: true, warmupTokens: 10,
+    };
+    const earlier = { ...base, shuffle: true, finalTokens: 200 * 10 * 16 };
+    const course = { ...base, shuffle: false, weightDecayOn: 'course-names' as const, finalTokens: 650 * 10 * 16 };
+    const run = (tag: string, start: number, trainer: typeof earlier | typeof course, epoch: number, loss: number, correct: number): RunRecord[] => {
+      const curve = [[1, 80], [1, 150], [epoch, 150 * epoch]].map(([e, tokens], i) => ({ step: i + 1, epoch: e, tokens, loss, lr: 1e-3 }));
+      const snapshot = epoch < 650 ? { completed: false, snapshot: { epoch, ofEpochs: 650 } } : { completed: true };
+      return chain(`${tag}.e${epoch}`, 'rope', start, { pretrainTokens: 150 * epoch, accuracy: correct / 40, correct })
+        .map((r) => ({ ...r, scale: 'full', ...(r.verb === 'evaluate' ? {} : { model, trainer }) }))
+        .map((r) => (r.verb === 'pretrain'
+          ? { ...r, curve, ...snapshot, startedAt: t(start), files: { writingParams: `runs/${tag}.e${epoch}.pre`, runWritingParams: `runs/${tag}.e650.pre` } }
+          : r));
+    };
+    const records = [
+      ...run('old', 0, earlier, 50, 2.5, 0), ...run('old', 4, earlier, 100, 2.0, 1), ...run('old', 8, earlier, 650, 0.5, 8),
+      ...run('new', 20, course, 50, 2.1, 1), ...run('new', 24, course, 100, 1.5, 3),
+    ];
+    const pre = records.find((r) => r.verb === 'pretrain' && r.files.writingParams === 'runs/new.e100.pre')!;
+    const recall: RecallRecord = {
+      format: 'mingpt-recall/1', checkpoint: 'new.e100.pre', pretrainStartedAt: pre.startedAt, pretrainParams: path.resolve('runs/new.e100.pre'),
+      corpus: 'synthetic', variant: 'rope', model: {}, window: 14, commit: null, backend: 'wasm', measuredAt: t(40), wallSeconds: 1,
+      devQuestions: 40, notInText: 2, outsideWindow: 3, total: 35, correct: 12, accuracy: 12 / 35, continuations: [],
+    };
+    const pairs = recipeComparison(records, [recall], 'synthetic');
+    assert.deepEqual(pairs.map((p) => [p.row, p.epoch]), [['rope-pretrain', 50], ['rope-pretrain', 100]]); // 650: only the earlier recipe
+    assert.deepEqual(pairs[1].course, { lastEpochLoss: 1.5, correct: 3, total: 40, recalled: 12, probed: 35 });
+    assert.deepEqual(pairs[1].earlier, { lastEpochLoss: 2.0, correct: 1, total: 40 }); // not probed
+    assert.deepEqual(recipeComparison(records.slice(0, 9), [recall], 'synthetic'), []); // one recipe only: nothing to compare
   });
 
   it('finds the pretraining record of a recall probe by start time and file (snapshots share a start time)', () => {

@@ -197,6 +197,15 @@ export function earlierRecipeNote(r: RunRecord): string {
   return parts.length ? ` (earlier recipe: ${parts.join(', ')})` : '';
 }
 
+/**
+ * Whether a training record ran the course's recipe: the `full` preset (or `full` with flags) as it is now, not
+ * the earlier recipe it had before its correction, nor a smaller preset.
+ */
+export function isCourseRecipe(r: RunRecord): boolean {
+  const base = r.scale === 'custom' ? customPresetOf(r)?.base : r.scale;
+  return base === 'full' && r.trainer !== undefined && earlierRecipeNote(r) === '';
+}
+
 /** "smoke with {\"epochs\":4}" (a custom preset's description in a record's notes) as "smoke, epochs 4". */
 function presetOf(r: RunRecord): string {
   const described = r.notes?.preset;
@@ -261,18 +270,23 @@ export function resultRow(records: readonly RunRecord[], evaluation: RunRecord):
 /**
  * The table of one corpus: for each row that has a scored record, one of them, in the course's order:
  * the latest (`pick` 'latest', the default), or the one whose model saw the most pretraining tokens, the
- * latest of those when several did ('most-pretraining'). `filter` narrows the records considered (e.g. one scale).
+ * latest of those when several did ('most-pretraining'), or the same among the runs of the course's recipe
+ * (isCourseRecipe) when a row has any ('course-recipe': another run only stands in for a row that has none).
+ * `filter` narrows the records considered (e.g. one scale).
  */
 export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, filter: (r: RunRecord) => boolean = () => true,
-  pick: 'latest' | 'most-pretraining' = 'latest'): ResultRow[] {
-  const chosen = new Map<TableRow, { record: RunRecord; tokens: number }>();
+  pick: 'latest' | 'most-pretraining' | 'course-recipe' = 'latest'): ResultRow[] {
+  const chosen = new Map<TableRow, { record: RunRecord; course: boolean; tokens: number }>();
   for (const r of records) {
     if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
     if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
-    const tokens = pick === 'latest' ? 0 : trainingChain(records, r).pretrain?.tokens ?? 0;
+    const { pretrain, finetune } = trainingChain(records, r);
+    const tokens = pick === 'latest' ? 0 : pretrain?.tokens ?? 0;
+    const course = pick !== 'course-recipe' || [pretrain, finetune].every((x) => !x || isCourseRecipe(x));
     const seen = chosen.get(r.row);
-    const better = !seen || tokens > seen.tokens || (tokens === seen.tokens && seen.record.startedAt <= r.startedAt);
-    if (better) chosen.set(r.row, { record: r, tokens });
+    const better = !seen || (course && !seen.course)
+      || (course === seen.course && (tokens > seen.tokens || (tokens === seen.tokens && seen.record.startedAt <= r.startedAt)));
+    if (better) chosen.set(r.row, { record: r, course, tokens });
   }
   return TABLE_ROWS.filter((row) => chosen.has(row)).map((row) => resultRow(records, chosen.get(row)!.record));
 }
@@ -448,6 +462,51 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
     });
   }
   for (const points of Object.values(out)) points!.sort((a, b) => a.pretrainTokens - b.pretrainTokens);
+  return out;
+}
+
+/** One point of a whole-length run: loss of its last epoch, finetuned dev score, and the recall probe if run. */
+export interface RecipePoint {
+  lastEpochLoss?: number;
+  correct?: number;
+  total?: number;
+  /** The recall probe of the pretrained checkpoint: birthplaces completed, of those probed. */
+  recalled?: number;
+  probed?: number;
+}
+
+/** The course's recipe against the earlier one, for one row at one epoch of the whole schedule. */
+export interface RecipePair {
+  row: TableRow;
+  epoch: number;
+  course: RecipePoint;
+  earlier: RecipePoint;
+}
+
+/**
+ * Runs of the course's whole pretraining length (those that wrote snapshots), the course's recipe against the
+ * earlier one, at every epoch where both have a finetuned and evaluated model (snapshot or final); in row and
+ * epoch order. With several evaluations of one model, the latest counts.
+ */
+export function recipeComparison(records: readonly RunRecord[], recalls: readonly RecallRecord[], corpus: CorpusName): RecipePair[] {
+  const out: RecipePair[] = [];
+  const pointOf = (p: ComputePoint): RecipePoint => {
+    const pretrain = trainingChain(records, p.evaluation).pretrain;
+    const probe = [...recalls].reverse().find((r) => pretrain !== undefined && pretrainOfRecall(records, r) === pretrain);
+    return {
+      lastEpochLoss: p.pretrainLastEpochLoss, correct: p.evaluation.correct, total: p.evaluation.total,
+      ...(probe ? { recalled: probe.correct, probed: probe.total } : {}),
+    };
+  };
+  const points = accuracyVsPretraining(records, corpus);
+  for (const row of TABLE_ROWS) {
+    const whole = (points[row] ?? []).filter((p) => p.run?.epochs === SCALES.full.pretrain.epochs);
+    const byEpoch = (course: boolean) => new Map(whole.filter((p) => !p.recipe === course).map((p) => [p.pretrainEpochs, p]));
+    const course = byEpoch(true);
+    const earlier = byEpoch(false);
+    const epochs = [...course.keys()].filter((e): e is number => e !== undefined && earlier.has(e)).sort((a, b) => a - b);
+    for (const epoch of epochs) out.push({ row, epoch, course: pointOf(course.get(epoch)!), earlier: pointOf(earlier.get(epoch)!) });
+  }
   return out;
 }
 
