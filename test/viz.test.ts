@@ -63,6 +63,8 @@ describe('viz', () => {
     assert.equal(line.data.length, 2);
     assert.deepEqual(line.data[0], { type: 'scatter', mode: 'lines', name: 'a', x: [0, 1], y: [2, 3], line: undefined });
     assert.deepEqual(line.data[1].type === 'scatter' && line.data[1].x, [0, 1], 'x defaults to 0, 1, ...');
+    assert.deepEqual(line.data[1].type === 'scatter' && line.data[1].line, { dash: 'dash' });
+    assert.deepEqual(linePlot({ y: [1], color: '#123456', dash: 'dot' }).data[0], { type: 'scatter', mode: 'lines', name: undefined, x: [0], y: [1], line: { dash: 'dot', color: '#123456' } });
     assert.equal(line.layout?.showlegend, true);
     assert.throws(() => linePlot({ x: [1, 2, 3], y: [1] }), /3 x values but 1 y values/);
 

@@ -134,6 +134,8 @@ export interface LineSeries {
   y: Numbers;
   mode?: ScatterTrace['mode'];
   dash?: 'solid' | 'dash' | 'dot' | 'dashdot';
+  /** One colour for several lines that belong together (e.g. one run drawn solid and dashed). */
+  color?: Color;
 }
 
 /** One or more lines; x defaults to 0, 1, 2, ... */
@@ -144,7 +146,7 @@ export function linePlot(series: LineSeries | LineSeries[], layout: Partial<Layo
     const y = toArray(s.y);
     const x = s.x === undefined ? y.map((_, k) => k) : Array.from(s.x as ArrayLike<number | string>);
     if (x.length !== y.length) throw new Error(`linePlot: series ${s.name ?? i} has ${x.length} x values but ${y.length} y values`);
-    return { type: 'scatter', mode: s.mode ?? 'lines', name: s.name, x, y, line: s.dash ? { dash: s.dash } : undefined };
+    return { type: 'scatter', mode: s.mode ?? 'lines', name: s.name, x, y, line: s.dash || s.color ? { ...(s.dash ? { dash: s.dash } : {}), ...(s.color ? { color: s.color } : {}) } : undefined };
   });
   return { data, layout: { showlegend: list.length > 1, ...layout } };
 }
