@@ -320,6 +320,8 @@ export interface ComputePoint {
   run?: { file: string; epochs: number };
   /** earlierRecipeNote of the pretraining run ('' for the course's recipe and for other presets). */
   recipe?: string;
+  /** trainerHabits of the pretraining run: only runs with the same habits differ in their schedule alone. */
+  habits?: ReturnType<typeof trainerHabits>;
   evaluation: RunRecord;
 }
 
@@ -459,6 +461,7 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
       modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
       schedule: scheduleOf(pretrain),
       recipe: earlierRecipeNote(pretrain),
+      habits: trainerHabits(pretrain),
     });
   }
   for (const points of Object.values(out)) points!.sort((a, b) => a.pretrainTokens - b.pretrainTokens);
