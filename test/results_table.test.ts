@@ -338,6 +338,8 @@ describe('results table (lib/results/table.ts)', () => {
     const records = [
       ...run('old', 0, earlier, 50, 2.5, 0), ...run('old', 4, earlier, 100, 2.0, 1), ...run('old', 8, earlier, 650, 0.5, 8),
       ...run('new', 20, course, 50, 2.1, 1), ...run('new', 24, course, 100, 1.5, 3),
+      // A smaller preset run as long: neither recipe, on neither side.
+      ...run('small', 30, course, 100, 1.0, 9).map((r) => ({ ...r, scale: 'smoke' })),
     ];
     const pre = records.find((r) => r.verb === 'pretrain' && r.files.writingParams === 'runs/new.e100.pre')!;
     const recall: RecallRecord = {

@@ -504,9 +504,9 @@ export function recipeComparison(records: readonly RunRecord[], recalls: readonl
   const points = accuracyVsPretraining(records, corpus);
   for (const row of TABLE_ROWS) {
     const whole = (points[row] ?? []).filter((p) => p.run?.epochs === SCALES.full.pretrain.epochs);
-    const byEpoch = (course: boolean) => new Map(whole.filter((p) => !p.recipe === course).map((p) => [p.pretrainEpochs, p]));
-    const course = byEpoch(true);
-    const earlier = byEpoch(false);
+    const byEpoch = (keep: (p: ComputePoint) => boolean) => new Map(whole.filter(keep).map((p) => [p.pretrainEpochs, p]));
+    const course = byEpoch((p) => isCourseRecipe(trainingChain(records, p.evaluation).pretrain!)); // a point has one
+    const earlier = byEpoch((p) => Boolean(p.recipe));
     const epochs = [...course.keys()].filter((e): e is number => e !== undefined && earlier.has(e)).sort((a, b) => a - b);
     for (const epoch of epochs) out.push({ row, epoch, course: pointOf(course.get(epoch)!), earlier: pointOf(earlier.get(epoch)!) });
   }
