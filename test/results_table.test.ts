@@ -211,8 +211,8 @@ describe('results table (lib/results/table.ts)', () => {
       'RoPE (pretraining): 4 layers x 256, cut from a longer schedule',
       "RoPE (pretraining): 4 layers x 256, cut from a longer schedule (earlier recipe: cosine over 200 epochs, minGPT's trainer)",
     ]);
-    // Each point keeps its trainer's habits, so that pairs differing in the schedule alone can be found.
-    assert.deepEqual(computeSeries(records, 'synthetic').map((x) => x.points[0].habits), ['course', 'minGPT']);
+    // Each point keeps its pretraining record, whose trainer's habits tell pairs differing in the schedule alone.
+    assert.deepEqual(computeSeries(records, 'synthetic').map((x) => trainerHabits(x.points[0].pretrain)), ['course', 'minGPT']);
     // Picking the table's row: a longer, later run of the earlier recipe wins on tokens, but not over the course's
     // recipe when the row has a run of it; without one it stands in.
     const longer = full('longer', 20, earlier).map((r) => (r.verb === 'pretrain' ? { ...r, tokens: 900 } : r));

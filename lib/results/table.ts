@@ -280,9 +280,10 @@ export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, 
   for (const r of records) {
     if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
     if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
-    const { pretrain, finetune } = trainingChain(records, r);
-    const tokens = pick === 'latest' ? 0 : pretrain?.tokens ?? 0;
-    const course = pick !== 'course-recipe' || [pretrain, finetune].every((x) => !x || isCourseRecipe(x));
+    // The runs behind the evaluation matter only to the other picks: 'latest' skips the search for them.
+    const chain = pick === 'latest' ? undefined : trainingChain(records, r);
+    const tokens = chain?.pretrain?.tokens ?? 0;
+    const course = pick !== 'course-recipe' || [chain?.pretrain, chain?.finetune].every((x) => !x || isCourseRecipe(x));
     const seen = chosen.get(r.row);
     const better = !seen || (course && !seen.course)
       || (course === seen.course && (tokens > seen.tokens || (tokens === seen.tokens && seen.record.startedAt <= r.startedAt)));
@@ -320,8 +321,8 @@ export interface ComputePoint {
   run?: { file: string; epochs: number };
   /** earlierRecipeNote of the pretraining run ('' for the course's recipe and for other presets). */
   recipe?: string;
-  /** trainerHabits of the pretraining run: only runs with the same habits differ in their schedule alone. */
-  habits?: ReturnType<typeof trainerHabits>;
+  /** The pretraining record behind the point, for anything the fields above do not say (e.g. trainerHabits). */
+  pretrain: RunRecord;
   evaluation: RunRecord;
 }
 
@@ -461,7 +462,7 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
       modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
       schedule: scheduleOf(pretrain),
       recipe: earlierRecipeNote(pretrain),
-      habits: trainerHabits(pretrain),
+      pretrain,
     });
   }
   for (const points of Object.values(out)) points!.sort((a, b) => a.pretrainTokens - b.pretrainTokens);
@@ -494,8 +495,7 @@ export interface RecipePair {
 export function recipeComparison(records: readonly RunRecord[], recalls: readonly RecallRecord[], corpus: CorpusName): RecipePair[] {
   const out: RecipePair[] = [];
   const pointOf = (p: ComputePoint): RecipePoint => {
-    const pretrain = trainingChain(records, p.evaluation).pretrain;
-    const probe = [...recalls].reverse().find((r) => pretrain !== undefined && pretrainOfRecall(records, r) === pretrain);
+    const probe = [...recalls].reverse().find((r) => pretrainOfRecall(records, r) === p.pretrain);
     return {
       lastEpochLoss: p.pretrainLastEpochLoss, correct: p.evaluation.correct, total: p.evaluation.total,
       ...(probe ? { recalled: probe.correct, probed: probe.total } : {}),
@@ -505,7 +505,7 @@ export function recipeComparison(records: readonly RunRecord[], recalls: readonl
   for (const row of TABLE_ROWS) {
     const whole = (points[row] ?? []).filter((p) => p.run?.epochs === SCALES.full.pretrain.epochs);
     const byEpoch = (keep: (p: ComputePoint) => boolean) => new Map(whole.filter(keep).map((p) => [p.pretrainEpochs, p]));
-    const course = byEpoch((p) => isCourseRecipe(trainingChain(records, p.evaluation).pretrain!)); // a point has one
+    const course = byEpoch((p) => isCourseRecipe(p.pretrain));
     const earlier = byEpoch((p) => Boolean(p.recipe));
     const epochs = [...course.keys()].filter((e): e is number => e !== undefined && earlier.has(e)).sort((a, b) => a - b);
     for (const epoch of epochs) out.push({ row, epoch, course: pointOf(course.get(epoch)!), earlier: pointOf(earlier.get(epoch)!) });
