@@ -17,6 +17,8 @@
 #   scripts/results.sh full          the course's own schedule to the end (650 epochs, RoPE), snapshots after
 #                                    50, 100, 200, ... epochs; each finetuned and evaluated (5.5 h and more;
 #                                    resumable: type it again after an interruption)
+#   scripts/results.sh scratch       the no-pretraining row with the course's recipe: the full preset finetuned
+#                                    from scratch for its 75 epochs, evaluated (about 20 minutes)
 #   scripts/results.sh snapshots     finetunes, evaluates and recall-probes the snapshots of `full` written so far
 #                                    (3-4 min each)
 #   scripts/results.sh recall        the recall probe of every pretrained checkpoint in results/tmp (a minute each)
@@ -181,6 +183,18 @@ full() {
   done
 }
 
+# The no-pretraining row as the course runs it: the full preset's model finetuned from random weights with its
+# recipe (75 epochs of the 2,000 pairs, batch 256, lr 6e-4), evaluated. Files tagged "course", beside the
+# smoke-preset run of `real` (vanilla-nopretrain.*), whose record keeps its predictions.
+scratch() {
+  local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
+  local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
+  mkdir -p "$R/predictions" "$C"
+  mingpt finetune "${common[@]}" --scale full --variant vanilla --writing-params "$C/vanilla-nopretrain-course.params"
+  mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain-course.params" \
+    --outputs "$R/predictions/vanilla-nopretrain-course.dev.txt"
+}
+
 # Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-course.eN.params, or -full.eN
 # from before the correction) that has no dev predictions yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when it has no probe;
 # safe to run while the pretraining goes on.
@@ -222,9 +236,10 @@ case "${1:-all}" in
   course) course ;;
   long) long ;;
   full) full ;;
+  scratch) scratch ;;
   snapshots) snapshots ;;
   recall) recall ;;
   projection) projection ;;
   all) synthetic; real; projection ;;
-  *) echo "usage: scripts/results.sh [synthetic|real|course|long|full|snapshots|recall|projection|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/results.sh [synthetic|real|course|long|full|scratch|snapshots|recall|projection|all]" >&2; exit 2 ;;
 esac
