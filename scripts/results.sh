@@ -19,6 +19,9 @@
 #                                    resumable: type it again after an interruption)
 #   scripts/results.sh scratch       the no-pretraining row with the course's recipe: the full preset finetuned
 #                                    from scratch for its 75 epochs, evaluated (about 20 minutes)
+#   scripts/results.sh sweep         past the course: finetuning settings (SWEEP) compared on 500 training pairs
+#                                    held out, for the pretrained model SWEEP_FROM; the best finetuned on all
+#                                    the training pairs and evaluated on dev, once (about 40 minutes)
 #   scripts/results.sh snapshots     finetunes, evaluates and recall-probes the snapshots of `full` written so far
 #                                    (3-4 min each)
 #   scripts/results.sh recall        the recall probe of every pretrained checkpoint in results/tmp (a minute each)
@@ -195,6 +198,46 @@ scratch() {
     --outputs "$R/predictions/vanilla-nopretrain-course.dev.txt"
 }
 
+# Which finetuning reaches the most of what a pretrained model stores, chosen without the dev set: each of the
+# SWEEP settings (one line each; the course's first, so that it wins a tie) finetunes SWEEP_FROM on 1,500 of
+# the training pairs and is scored on the 500 held out (scripts/hold_out.ts, seed SEED); the best setting
+# (scripts/best_finetune.ts) is then finetuned on all 2,000 and evaluated on dev.
+SWEEP_FROM=${SWEEP_FROM:-rope.pretrain-course}
+SWEEP=${SWEEP:-'--epochs 10 --learning-rate 6e-4
+--epochs 5 --learning-rate 6e-4
+--epochs 20 --learning-rate 6e-4
+--epochs 10 --learning-rate 3e-4
+--epochs 10 --learning-rate 1.2e-3
+--epochs 20 --learning-rate 3e-4'}
+sweep_name() { echo "$1" | sed -E 's/--([a-z-]+) /\1=/g; s/ /,/g'; }
+sweep() {
+  local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
+  local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
+  local H=$C/holdout-seed$SEED S=$C/sweep
+  mkdir -p "$R/predictions/sweep" "$S"
+  echo "+ npx tsx scripts/hold_out.ts --corpus real --count 500 --seed $SEED $H" >&2
+  npx tsx scripts/hold_out.ts --corpus real --count 500 --seed "$SEED" "$H"
+  local v=${SWEEP_FROM%%.*} flags name
+  while IFS= read -r flags; do
+    [ -n "$flags" ] || continue
+    name=$v-${SWEEP_FROM#*.pretrain-}.$(sweep_name "$flags") # rope-course.epochs=10,learning-rate=6e-4
+    if [ -e "$R/predictions/sweep/$name.heldout.txt" ]; then continue; fi
+    # shellcheck disable=SC2086
+    mingpt finetune "${common[@]}" --scale full $flags --variant "$v" --finetune-corpus "$H/train.tsv" \
+      --reading-params "$C/$SWEEP_FROM.params" --writing-params "$S/$name.params"
+    mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$S/$name.params" --eval-corpus "$H/heldout.tsv" \
+      --outputs "$R/predictions/sweep/$name.heldout.txt"
+  done <<< "$SWEEP"
+  echo "+ npx tsx scripts/best_finetune.ts --results-dir $R $H/heldout.tsv" >&2
+  flags=$(npx tsx scripts/best_finetune.ts --results-dir "$R" "$H/heldout.tsv")
+  name=$v-${SWEEP_FROM#*.pretrain-}.$(sweep_name "$flags")
+  # shellcheck disable=SC2086
+  mingpt finetune "${common[@]}" --scale full $flags --variant "$v" --reading-params "$C/$SWEEP_FROM.params" \
+    --writing-params "$S/$name.all.params"
+  mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$S/$name.all.params" \
+    --outputs "$R/predictions/sweep/$name.dev.txt"
+}
+
 # Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-course.eN.params, or -full.eN
 # from before the correction) that has no dev predictions yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when it has no probe;
 # safe to run while the pretraining goes on.
@@ -237,9 +280,10 @@ case "${1:-all}" in
   long) long ;;
   full) full ;;
   scratch) scratch ;;
+  sweep) sweep ;;
   snapshots) snapshots ;;
   recall) recall ;;
   projection) projection ;;
   all) synthetic; real; projection ;;
-  *) echo "usage: scripts/results.sh [synthetic|real|course|long|full|scratch|snapshots|recall|projection|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/results.sh [synthetic|real|course|long|full|scratch|sweep|snapshots|recall|projection|all]" >&2; exit 2 ;;
 esac

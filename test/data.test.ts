@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   CharCorruptionDataset, Example, MASK_CHAR, NameDataset, PAD_CHAR, Vocab, collate, encodePrompt, firstInvalidUtf8,
-  foldToAscii, foldToAsciiCounted, foldedAnswer, loadCorpus, parseQaTsv, parseQuestions, readQaTsv, readTextFile, resolveDataDir,
+  foldToAscii, foldToAsciiCounted, foldedAnswer, formatQaTsv, holdOut, loadCorpus, parseQaTsv, parseQuestions, readQaTsv, readTextFile, resolveDataDir,
 } from '../lib/data';
 import { isDataError } from './data_helpers';
 import { Rng } from '../lib/util/random';
@@ -89,6 +89,25 @@ describe('data: TSV files', () => {
       { question: 'Where was B born?', line: 3 },
     ]);
     assert.throws(() => parseQuestions('a\tb\tc', 't.tsv'), isDataError(/^t\.tsv line 1: 2 tabs/));
+  });
+
+  it('holds out a seeded random part of the pairs, both parts in file order, and writes them back as TSV', () => {
+    const pairs = parseQaTsv(Array.from({ length: 10 }, (_, i) => `Where was P${i} born?\tTown${i}`).join('\n'), 'train.tsv');
+    const { kept, heldOut } = holdOut(pairs, 3, 7);
+    assert.equal(heldOut.length, 3);
+    assert.equal(kept.length, 7);
+    // Every pair lands in exactly one part, and each part keeps the file's order.
+    assert.deepEqual([...kept, ...heldOut].map((p) => p.line).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const part of [kept, heldOut]) assert.deepEqual(part.map((p) => p.line), [...part.map((p) => p.line)].sort((a, b) => a - b));
+    assert.deepEqual(holdOut(pairs, 3, 7), { kept, heldOut }); // the same seed, the same split
+    const others = [1, 2, 3, 4, 5].map((seed) => holdOut(pairs, 3, seed).heldOut.map((p) => p.line).join());
+    assert.ok(new Set(others).size > 1, 'different seeds should draw different pairs');
+    // Written and read back: the same questions and answers.
+    const back = parseQaTsv(formatQaTsv(heldOut), 'heldout.tsv');
+    assert.deepEqual(back.map((p) => [p.question, p.answer]), heldOut.map((p) => [p.question, p.answer]));
+    assert.throws(() => holdOut(pairs, 10, 0), isDataError(/count must be an integer from 1 to 9 \(there are 10 pairs\), got 10/));
+    assert.throws(() => holdOut(pairs, 0, 0), isDataError(/holdOut: count/));
+    assert.throws(() => formatQaTsv([{ question: 'a\tb', answer: 'c', line: 4, file: 'x.tsv' }]), isDataError(/x\.tsv line 4 holds a tab/));
   });
 
   it('stops on a file that is missing, UTF-16, or not UTF-8, saying which line', () => {

@@ -4,8 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, writeRunRecord } from '../lib/results/record';
 import {
-  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain, decayEpochsOf, earlierRecipeNote, trainerHabits, recipeComparison, isCourseRecipe,
+  COURSE_ACCURACY, accuracyVsPretraining, computeSeries, lastEpochLoss, scheduleOf, formatCount, formatDuration, formatResultsTable, loadProjections, loadRecalls, loadRecords, localResultFile, pretrainOfRecall, epochCurve, pretrainingRuns, resultRow, resultsTable, resultsTableHtml, trainingChain, decayEpochsOf, earlierRecipeNote, trainerHabits, recipeComparison, isCourseRecipe, finetuneNoteOf,
 } from '../lib/results/table';
+import { bestTrial, heldOutTrials, overrideFlags, sweepOutcome } from '../lib/results/finetune_sweep';
 import type { RecallRecord } from '../lib/eval/recall';
 
 /** A record with the fields every record has, plus `extra`. */
@@ -384,5 +385,68 @@ describe('results table (lib/results/table.ts)', () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('choosing the finetuning on held-out pairs (lib/results/finetune_sweep.ts)', () => {
+  const trainer = {
+    maxEpochs: 10, batchSize: 4, betas: [0.9, 0.95] as [number, number], gradNormClip: 1, weightDecay: 0.1, tokenCounting: 'block' as const,
+    seed: 0, learningRate: 6e-4, decay: true, warmupTokens: 10, finalTokens: 1e9, shuffle: false, weightDecayOn: 'course-names' as const,
+  };
+  const pre = rec({ verb: 'pretrain', variant: 'rope', scale: 'full', trainer, startedAt: t(0), tokens: 300, files: { writingParams: 'runs/p.pre' },
+    curve: [{ step: 1, epoch: 1, tokens: 300, loss: 1, lr: 1e-3 }] });
+  /** A finetuning of runs/p.pre with `changes` (none: the full preset), on `train` when given, and its evaluation. */
+  const run = (tag: string, start: number, changes: Record<string, number> | undefined, accuracy: number, heldOut?: boolean): RunRecord[] => [
+    rec({
+      verb: 'finetune', variant: 'rope', trainer, startedAt: t(start), tokens: 10, ...(changes ? { scale: 'custom', notes: { preset: `full with ${JSON.stringify(changes)}` } } : { scale: 'full' }),
+      files: { readingParams: 'runs/p.pre', writingParams: `runs/${tag}.ft`, ...(heldOut ? { finetuneCorpus: 'h/train.tsv' } : {}) },
+    }),
+    rec({
+      verb: 'evaluate', row: 'rope-pretrain', variant: 'rope', scale: changes ? 'custom' : 'full', startedAt: t(start + 1), accuracy, correct: accuracy * 100, total: 100,
+      files: { readingParams: `runs/${tag}.ft`, ...(heldOut ? { evalCorpus: 'h/heldout.tsv' } : {}) },
+    }),
+  ];
+  const trials = [
+    ...run('a', 10, { epochs: 10, learningRate: 0.0006 }, 0.3, true),
+    ...run('b', 20, { epochs: 20, learningRate: 0.0006 }, 0.4, true),
+    ...run('c', 30, { epochs: 5, learningRate: 0.0003 }, 0.4, true), // a tie: the earlier trial stays the best
+  ];
+  const coursesOwn = run('course', 40, undefined, 0.338);
+  const chosen = run('chosen', 50, { epochs: 20, learningRate: 0.0006 }, 0.42);
+  const records = [pre, ...trials, ...coursesOwn, ...chosen];
+
+  it('lists the trials on the held-out file, picks the best (ties: the earlier) and finds both dev scores', () => {
+    const found = heldOutTrials(records, 'h/heldout.tsv');
+    assert.deepEqual(found.map((x) => [x.flags, x.accuracy]), [
+      ['--epochs 10 --learning-rate 0.0006', 0.3], ['--epochs 20 --learning-rate 0.0006', 0.4], ['--epochs 5 --learning-rate 0.0003', 0.4],
+    ]);
+    assert.equal(found[0].pretrain, pre);
+    assert.deepEqual(heldOutTrials(records, 'h/other.tsv'), []);
+    assert.equal(bestTrial(found)?.flags, '--epochs 20 --learning-rate 0.0006');
+    assert.equal(bestTrial([]), undefined);
+    const outcome = sweepOutcome(records, found)!;
+    assert.equal(outcome.chosen?.accuracy, 0.42);
+    assert.equal(outcome.preset?.accuracy, 0.338);
+    // Without the dev runs there is only the choice.
+    assert.deepEqual(Object.keys(sweepOutcome([pre, ...trials], found)!), ['best']);
+    assert.equal(overrideFlags({ decayEpochs: 7, nEmbd: 64 }), '--decay-epochs 7 --n-embd 64');
+  });
+
+  it('keeps held-out scores out of the table and the compute curves, and the tuned finetuning out of the course row', () => {
+    // The latest dev evaluation is the tuned one; the held-out trials are later still but are not dev scores.
+    // Also the course-finetuned model scored on the held-out pairs (a model of the training pairs, another file).
+    const onHeldOut = rec({ ...coursesOwn[1], startedAt: t(70), accuracy: 0.95, files: { ...coursesOwn[1].files, evalCorpus: 'h/heldout.tsv' } });
+    // And a trial's model (finetuned on part of the training pairs) scored on the dev set: not a point of the curves.
+    const trialOnDev = rec({ ...trials[3], startedAt: t(80), accuracy: 0.85, files: { readingParams: 'runs/b.ft' } });
+    const late = [...records, ...run('d', 60, { epochs: 40, learningRate: 0.0006 }, 0.9, true), onHeldOut, trialOnDev];
+    assert.equal(resultsTable(late.slice(0, -1), 'synthetic')[0].accuracy, 0.42);
+    assert.equal(resultsTable(late, 'synthetic', undefined, 'course-recipe')[0].accuracy, 0.338);
+    const series = computeSeries(late, 'synthetic');
+    assert.deepEqual(series.map((x) => [x.label, x.points.map((p) => p.accuracy)]), [
+      ['RoPE (pretraining): model unknown, cut from a longer schedule', [0.338]],
+      ['RoPE (pretraining): model unknown, cut from a longer schedule (finetuned with epochs 20, learningRate 0.0006)', [0.42]],
+    ]);
+    assert.equal(finetuneNoteOf(chosen[0]), ' (finetuned with epochs 20, learningRate 0.0006)');
+    assert.equal(finetuneNoteOf({ ...chosen[0], notes: { preset: 'smoke with {"epochs":5}' } }), ''); // the course's finetuning is full's
   });
 });

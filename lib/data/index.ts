@@ -6,6 +6,7 @@ export * from './errors';
 export * from './text';
 export * from './vocab';
 export { parseQaTsv, readQaTsv, parseQuestions, readQuestions } from './tsv';
+export * from './hold_out';
 export type { QA, Question } from './tsv';
 export * from './name_dataset';
 export * from './char_corruption';

@@ -216,8 +216,18 @@ function presetOf(r: RunRecord): string {
   return [custom.base, ...changes].join(', ') + earlierRecipeNote(r);
 }
 
+/**
+ * " (finetuned with epochs 20, learningRate 0.0003)" for a finetuning that departs from the course's (the full
+ * preset with flags), so that its evaluation is not mistaken for the course's finetuning; '' otherwise.
+ */
+export function finetuneNoteOf(finetune: RunRecord): string {
+  const custom = finetune.scale === 'custom' ? customPresetOf(finetune) : undefined;
+  if (custom?.base !== 'full') return '';
+  return ` (finetuned with ${Object.entries(custom.changes).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+}
+
 /** A custom preset's base preset and flags, read from its description in a record's notes ("full with {...}"). */
-function customPresetOf(r: RunRecord): { base: string; changes: Record<string, number> } | undefined {
+export function customPresetOf(r: RunRecord): { base: string; changes: Record<string, number> } | undefined {
   const m = /^(\w+) with (\{.*\})$/.exec(String(r.notes?.preset ?? ''));
   return m ? { base: m[1], changes: JSON.parse(m[2]) as Record<string, number> } : undefined;
 }
@@ -280,10 +290,14 @@ export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, 
   for (const r of records) {
     if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
     if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
+    // An evaluation of another file (held-out training pairs, scripts/results.sh sweep) is not a dev score.
+    if (r.files.evalCorpus !== undefined) continue;
     // The runs behind the evaluation matter only to the other picks: 'latest' skips the search for them.
     const chain = pick === 'latest' ? undefined : trainingChain(records, r);
     const tokens = chain?.pretrain?.tokens ?? 0;
-    const course = pick !== 'course-recipe' || [chain?.pretrain, chain?.finetune].every((x) => !x || isCourseRecipe(x));
+    // The course's row: its pretraining recipe (cut short or not) and its finetuning as it is, no flags.
+    const course = pick !== 'course-recipe' || ([chain?.pretrain, chain?.finetune].every((x) => !x || isCourseRecipe(x))
+      && (chain?.finetune === undefined || chain.finetune.scale === 'full'));
     const seen = chosen.get(r.row);
     const better = !seen || (course && !seen.course)
       || (course === seen.course && (tokens > seen.tokens || (tokens === seen.tokens && seen.record.startedAt <= r.startedAt)));
@@ -321,6 +335,8 @@ export interface ComputePoint {
   run?: { file: string; epochs: number };
   /** earlierRecipeNote of the pretraining run ('' for the course's recipe and for other presets). */
   recipe?: string;
+  /** finetuneNoteOf the finetuning run ('' for the course's finetuning and for other presets'). */
+  finetuneNote?: string;
   /** The pretraining record behind the point, for anything the fields above do not say (e.g. trainerHabits). */
   pretrain: RunRecord;
   evaluation: RunRecord;
@@ -414,7 +430,7 @@ export function computeSeries(records: readonly RunRecord[], corpus: CorpusName)
   for (const [row, points] of Object.entries(accuracyVsPretraining(records, corpus)) as [TableRow, ComputePoint[]][]) {
     for (const p of points) {
       const kind = p.run ? `one ${p.run.epochs}-epoch run, its snapshots` : p.schedule && SCHEDULE_WORDS[p.schedule];
-      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${kind ? `, ${kind}` : ''}${p.recipe ?? ''}`;
+      const label = `${ROW_LABELS[row]}: ${p.modelSize ?? 'model unknown'}${kind ? `, ${kind}` : ''}${p.recipe ?? ''}${p.finetuneNote ?? ''}`;
       const series = out.get(label) ?? { row, label, points: [] };
       series.points.push(p);
       out.set(label, series);
@@ -450,8 +466,9 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
   for (const r of records) {
     if (r.verb !== 'evaluate' || r.corpus !== corpus || r.accuracy === undefined) continue;
     if (r.row !== 'vanilla-pretrain' && r.row !== 'rope-pretrain') continue;
-    const { pretrain } = trainingChain(records, r);
-    if (!pretrain || pretrain.tokens === undefined) continue;
+    if (r.files.evalCorpus !== undefined) continue; // held-out training pairs, not the dev set
+    const { pretrain, finetune } = trainingChain(records, r);
+    if (!pretrain || pretrain.tokens === undefined || finetune?.files.finetuneCorpus !== undefined) continue;
     const run = snapshotRunOf(records, pretrain);
     (out[r.row] ??= []).push({
       ...(run ? { run } : {}),
@@ -462,6 +479,7 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
       modelSize: pretrain.model ? `${pretrain.model.nLayer} layers x ${pretrain.model.nEmbd}` : undefined,
       schedule: scheduleOf(pretrain),
       recipe: earlierRecipeNote(pretrain),
+      finetuneNote: finetune ? finetuneNoteOf(finetune) : '',
       pretrain,
     });
   }
