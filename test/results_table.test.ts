@@ -348,7 +348,12 @@ describe('results table (lib/results/table.ts)', () => {
       corpus: 'synthetic', variant: 'rope', model: {}, window: 14, commit: null, backend: 'wasm', measuredAt: t(40), wallSeconds: 1,
       devQuestions: 40, notInText: 2, outsideWindow: 3, total: 35, correct: 12, accuracy: 12 / 35, continuations: [],
     };
-    const pairs = recipeComparison(records, [recall], 'synthetic');
+    // A later finetuning of the same snapshot with other settings: not the course's finetuning, not compared.
+    const tuned = [
+      rec({ verb: 'finetune', variant: 'rope', scale: 'custom', notes: { preset: 'full with {"epochs":20}' }, startedAt: t(35), files: { readingParams: 'runs/new.e100.pre', writingParams: 'runs/tuned.ft' } }),
+      rec({ verb: 'evaluate', row: 'rope-pretrain', variant: 'rope', scale: 'custom', startedAt: t(36), accuracy: 30 / 40, correct: 30, total: 40, files: { readingParams: 'runs/tuned.ft' } }),
+    ];
+    const pairs = recipeComparison([...records, ...tuned], [recall], 'synthetic');
     assert.deepEqual(pairs.map((p) => [p.row, p.epoch]), [['rope-pretrain', 50], ['rope-pretrain', 100]]); // 650: only the earlier recipe
     assert.deepEqual(pairs[1].course, { lastEpochLoss: 1.5, correct: 3, total: 40, recalled: 12, probed: 35 });
     assert.deepEqual(pairs[1].earlier, { lastEpochLoss: 2.0, correct: 1, total: 40 }); // not probed

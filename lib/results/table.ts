@@ -521,7 +521,8 @@ export function recipeComparison(records: readonly RunRecord[], recalls: readonl
   };
   const points = accuracyVsPretraining(records, corpus);
   for (const row of TABLE_ROWS) {
-    const whole = (points[row] ?? []).filter((p) => p.run?.epochs === SCALES.full.pretrain.epochs);
+    // Both sides with the course's finetuning: a model finetuned otherwise (finetuneNote) is not compared here.
+    const whole = (points[row] ?? []).filter((p) => p.run?.epochs === SCALES.full.pretrain.epochs && !p.finetuneNote);
     const byEpoch = (keep: (p: ComputePoint) => boolean) => new Map(whole.filter(keep).map((p) => [p.pretrainEpochs, p]));
     const course = byEpoch((p) => isCourseRecipe(p.pretrain));
     const earlier = byEpoch((p) => Boolean(p.recipe));
