@@ -54,7 +54,7 @@ export interface Layout {
   barmode: 'group' | 'overlay' | 'stack';
   bargap: number;
   showlegend: boolean;
-  legend: { x?: number; y?: number; orientation?: 'h' | 'v' };
+  legend: { x?: number; y?: number; orientation?: 'h' | 'v'; yanchor?: 'auto' | 'top' | 'middle' | 'bottom' };
   margin: { l?: number; r?: number; t?: number; b?: number };
   grid: { rows: number; columns: number; pattern?: 'independent' | 'coupled' };
   annotations: Annotation[];
