@@ -212,8 +212,12 @@ function presetOf(r: RunRecord): string {
   if (r.scale !== 'custom' || typeof described !== 'string') return r.scale + earlierRecipeNote(r);
   const custom = customPresetOf(r);
   if (!custom) return described;
-  const changes = Object.entries(custom.changes).map(([k, v]) => `${k} ${v}`);
-  return [custom.base, ...changes].join(', ') + earlierRecipeNote(r);
+  return [custom.base, ...changesOf(custom.changes)].join(', ') + earlierRecipeNote(r);
+}
+
+/** A custom preset's changes as words: {epochs: 4, learningRate: 0.001} -> ["epochs 4", "learningRate 0.001"]. */
+function changesOf(changes: Readonly<Record<string, number>>): string[] {
+  return Object.entries(changes).map(([k, v]) => `${k} ${v}`);
 }
 
 /**
@@ -223,7 +227,7 @@ function presetOf(r: RunRecord): string {
 export function finetuneNoteOf(finetune: RunRecord): string {
   const custom = finetune.scale === 'custom' ? customPresetOf(finetune) : undefined;
   if (custom?.base !== 'full') return '';
-  return ` (finetuned with ${Object.entries(custom.changes).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+  return ` (finetuned with ${changesOf(custom.changes).join(', ')})`;
 }
 
 /** A custom preset's base preset and flags, read from its description in a record's notes ("full with {...}"). */
