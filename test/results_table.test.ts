@@ -432,6 +432,11 @@ describe('choosing the finetuning on held-out pairs (lib/results/finetune_sweep.
     const outcome = sweepOutcome(records, found)!;
     assert.equal(outcome.chosen?.accuracy, 0.42);
     assert.equal(outcome.preset?.accuracy, 0.338);
+    // Neither a later dev run with other flags, nor one with the same flags from a later model written to the
+    // same file, is the trials' outcome.
+    const otherFlags = run('other', 60, { epochs: 5, learningRate: 0.0006 }, 0.5);
+    const repretrained = [{ ...pre, startedAt: t(70) }, ...run('again', 80, { epochs: 20, learningRate: 0.0006 }, 0.6)];
+    assert.equal(sweepOutcome([...records, ...otherFlags, ...repretrained], found)!.chosen?.accuracy, 0.42);
     // Without the dev runs there is only the choice.
     assert.deepEqual(Object.keys(sweepOutcome([pre, ...trials], found)!), ['best']);
     assert.equal(overrideFlags({ decayEpochs: 7, nEmbd: 64 }), '--decay-epochs 7 --n-embd 64');

@@ -4,9 +4,8 @@
  * pairs held out (--eval-corpus); the best trial's settings are then finetuned on all the training pairs and
  * evaluated on the dev set once. The dev set never takes part in the choice.
  */
-import * as path from 'path';
 import type { RunRecord } from './record';
-import { customPresetOf, trainingChain, writerOf } from './table';
+import { customPresetOf, samePath, trainingChain } from './table';
 
 export interface SweepTrial {
   /** The flags that differ from the preset (e.g. {epochs: 20, learningRate: 0.0003}); {} for the preset's own. */
@@ -36,7 +35,7 @@ export function heldOutTrials(records: readonly RunRecord[], heldOut?: string): 
   for (const evaluation of records) {
     const file = evaluation.files.evalCorpus;
     if (evaluation.verb !== 'evaluate' || file === undefined || evaluation.accuracy === undefined) continue;
-    if (heldOut !== undefined && path.resolve(file) !== path.resolve(heldOut)) continue;
+    if (heldOut !== undefined && !samePath(file, heldOut)) continue;
     const { finetune, pretrain } = trainingChain(records, evaluation);
     if (!finetune?.files.finetuneCorpus) continue;
     const changes = finetune.scale === 'custom' ? customPresetOf(finetune)?.changes ?? {} : {};
@@ -75,15 +74,12 @@ export function sweepOutcome(records: readonly RunRecord[], trials: readonly Swe
   let chosen: RunRecord | undefined;
   let preset: RunRecord | undefined;
   for (const r of records) {
-    if (r.verb !== 'evaluate' || r.files.evalCorpus !== undefined || r.accuracy === undefined) continue;
-    const finetune = writerOf(records, r.files.readingParams, 'finetune', r.startedAt);
-    if (!finetune || finetune.files.finetuneCorpus !== undefined || start === undefined || finetune.files.readingParams === undefined) continue;
-    if (path.resolve(finetune.files.readingParams) !== path.resolve(start)) continue;
-    // The pretrained model must be the one the trials read, not a later run that wrote the same file.
-    if (writerOf(records, start, 'pretrain', finetune.startedAt) !== best.pretrain) continue;
-    const changes = finetune.scale === 'custom' ? customPresetOf(finetune)?.changes : {};
-    const sameBase = (customPresetOf(finetune)?.base ?? finetune.scale) === base;
-    if (sameBase && changes && overrideFlags(changes) === best.flags) chosen = r;
+    if (r.verb !== 'evaluate' || r.files.evalCorpus !== undefined || r.accuracy === undefined || start === undefined) continue;
+    const { finetune, pretrain } = trainingChain(records, r);
+    // Finetuned on the training pairs themselves, from the model the trials read (not a later run's same file).
+    if (!finetune || finetune.files.finetuneCorpus !== undefined || !samePath(finetune.files.readingParams, start) || pretrain !== best.pretrain) continue;
+    const custom = finetune.scale === 'custom' ? customPresetOf(finetune) : undefined;
+    if ((custom?.base ?? finetune.scale) === base && overrideFlags(custom?.changes ?? {}) === best.flags) chosen = r;
     if (finetune.scale === base) preset = r;
   }
   return { best, ...(chosen ? { chosen } : {}), ...(preset ? { preset } : {}) };

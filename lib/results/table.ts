@@ -121,7 +121,8 @@ export function localResultFile(resultsDir: string, recorded: string): string | 
   return fs.existsSync(recorded) && fs.statSync(recorded).isFile() ? recorded : undefined;
 }
 
-function samePath(a: string | undefined, b: string | undefined): boolean {
+/** Whether two recorded paths name the same file (both given; relative ones from the working directory). */
+export function samePath(a: string | undefined, b: string | undefined): boolean {
   return a !== undefined && b !== undefined && path.resolve(a) === path.resolve(b);
 }
 
