@@ -1,21 +1,24 @@
 /**
  * The finetuning settings that did best on held-out training pairs (lib/results/finetune_sweep.ts): prints every
- * trial of HELD_OUT.tsv recorded in the results folder to stderr and the best trial's flags to stdout, for
- * scripts/results.sh sweep to finetune on all the training pairs with.
+ * trial of HELD_OUT.tsv from the pretrained model FROM recorded in the results folder to stderr and the best
+ * trial's flags to stdout, for scripts/results.sh sweep to finetune on all the training pairs with.
  *
- *   npx tsx scripts/best_finetune.ts [--results-dir results/real] HELD_OUT.tsv
+ *   npx tsx scripts/best_finetune.ts [--results-dir results/real] --from PRETRAINED.params HELD_OUT.tsv
  */
 import { parseArgs } from 'util';
 import { bestTrial, heldOutTrials } from '../lib/results/finetune_sweep';
 import { loadRecords } from '../lib/results/table';
 
 function main(): void {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'results-dir': { type: 'string', default: 'results/real' } } });
-  if (positionals.length !== 1) throw new Error('usage: npx tsx scripts/best_finetune.ts [--results-dir results/real] HELD_OUT.tsv');
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'results-dir': { type: 'string', default: 'results/real' }, from: { type: 'string' } } });
+  const from = values.from;
+  if (positionals.length !== 1 || from === undefined) {
+    throw new Error('usage: npx tsx scripts/best_finetune.ts [--results-dir results/real] --from PRETRAINED.params HELD_OUT.tsv');
+  }
   const dir = values['results-dir'] as string;
-  const trials = heldOutTrials(loadRecords(dir), positionals[0]);
+  const trials = heldOutTrials(loadRecords(dir), positionals[0], from);
   const best = bestTrial(trials);
-  if (!best) throw new Error(`best_finetune: no trial on ${positionals[0]} is recorded in ${dir}/ (run scripts/results.sh sweep)`);
+  if (!best) throw new Error(`best_finetune: no trial on ${positionals[0]} from ${from} is recorded in ${dir}/ (run scripts/results.sh sweep)`);
   for (const t of trials) {
     console.error(`${t === best ? '*' : ' '} ${t.flags || '(the preset)'}: ${t.correct}/${t.total} = ${(100 * t.accuracy).toFixed(1)}%`);
   }

@@ -234,8 +234,8 @@ sweep() {
     mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$S/$name.params" --eval-corpus "$H/heldout.tsv" \
       --outputs "$R/predictions/sweep/$name.heldout.txt"
   done <<< "$SWEEP"
-  echo "+ npx tsx scripts/best_finetune.ts --results-dir $R $H/heldout.tsv" >&2
-  flags=$(npx tsx scripts/best_finetune.ts --results-dir "$R" "$H/heldout.tsv")
+  echo "+ npx tsx scripts/best_finetune.ts --results-dir $R --from $C/$SWEEP_FROM.params $H/heldout.tsv" >&2
+  flags=$(npx tsx scripts/best_finetune.ts --results-dir "$R" --from "$C/$SWEEP_FROM.params" "$H/heldout.tsv")
   name=$v-${SWEEP_FROM#*.pretrain-}.$(sweep_name "$flags")
   # shellcheck disable=SC2086
   mingpt finetune "${common[@]}" --scale full $flags --variant "$v" --reading-params "$C/$SWEEP_FROM.params" \

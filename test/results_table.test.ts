@@ -427,6 +427,9 @@ describe('choosing the finetuning on held-out pairs (lib/results/finetune_sweep.
     ]);
     assert.equal(found[0].pretrain, pre);
     assert.deepEqual(heldOutTrials(records, 'h/other.tsv'), []);
+    // Trials from another pretrained model on the same held-out pairs are another sweep.
+    assert.equal(heldOutTrials(records, 'h/heldout.tsv', 'runs/p.pre').length, 3);
+    assert.deepEqual(heldOutTrials(records, 'h/heldout.tsv', 'runs/vanilla.pre'), []);
     assert.equal(bestTrial(found)?.flags, '--epochs 20 --learning-rate 0.0006');
     assert.equal(bestTrial([]), undefined);
     const outcome = sweepOutcome(records, found)!;

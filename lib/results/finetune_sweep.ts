@@ -28,16 +28,16 @@ export function overrideFlags(changes: Readonly<Record<string, number>>): string
 
 /**
  * The trials on held-out pairs among `records`: evaluations of an --eval-corpus file (`heldOut`, when given) by
- * models finetuned on an --finetune-corpus file; oldest first.
+ * models finetuned on an --finetune-corpus file (from the model in `from`, when given); oldest first.
  */
-export function heldOutTrials(records: readonly RunRecord[], heldOut?: string): SweepTrial[] {
+export function heldOutTrials(records: readonly RunRecord[], heldOut?: string, from?: string): SweepTrial[] {
   const out: SweepTrial[] = [];
   for (const evaluation of records) {
     const file = evaluation.files.evalCorpus;
     if (evaluation.verb !== 'evaluate' || file === undefined || evaluation.accuracy === undefined) continue;
     if (heldOut !== undefined && !samePath(file, heldOut)) continue;
     const { finetune, pretrain } = trainingChain(records, evaluation);
-    if (!finetune?.files.finetuneCorpus) continue;
+    if (!finetune?.files.finetuneCorpus || (from !== undefined && !samePath(finetune.files.readingParams, from))) continue;
     const changes = finetune.scale === 'custom' ? customPresetOf(finetune)?.changes ?? {} : {};
     out.push({
       changes, flags: overrideFlags(changes), correct: evaluation.correct ?? 0, total: evaluation.total ?? 0,
