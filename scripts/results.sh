@@ -237,6 +237,8 @@ sweep() {
   echo "+ npx tsx scripts/best_finetune.ts --results-dir $R --from $C/$SWEEP_FROM.params $H/heldout.tsv" >&2
   flags=$(npx tsx scripts/best_finetune.ts --results-dir "$R" --from "$C/$SWEEP_FROM.params" "$H/heldout.tsv")
   name=$v-${SWEEP_FROM#*.pretrain-}.$(sweep_name "$flags")
+  # The dev set once: a repeated sweep that chose the same setting again evaluates nothing more.
+  if [ -e "$R/predictions/sweep/$name.dev.txt" ]; then echo "already evaluated on dev: $R/predictions/sweep/$name.dev.txt" >&2; return; fi
   # shellcheck disable=SC2086
   mingpt finetune "${common[@]}" --scale full $flags --variant "$v" --reading-params "$C/$SWEEP_FROM.params" \
     --writing-params "$S/$name.all.params"
