@@ -453,6 +453,7 @@ describe('choosing the finetuning on held-out pairs (lib/results/finetune_sweep.
     const trialOnDev = rec({ ...trials[3], startedAt: t(80), accuracy: 0.85, files: { readingParams: 'runs/b.ft' } });
     const late = [...records, ...run('d', 60, { epochs: 40, learningRate: 0.0006 }, 0.9, true), onHeldOut, trialOnDev];
     assert.equal(resultsTable(late.slice(0, -1), 'synthetic')[0].accuracy, 0.42);
+    assert.equal(resultsTable(late, 'synthetic', undefined, 'most-pretraining')[0].accuracy, 0.42); // the trial's model on dev: skipped
     assert.equal(resultsTable(late, 'synthetic', undefined, 'course-recipe')[0].accuracy, 0.338);
     const series = computeSeries(late, 'synthetic');
     assert.deepEqual(series.map((x) => [x.label, x.points.map((p) => p.accuracy)]), [

@@ -299,6 +299,7 @@ export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, 
     if (r.files.evalCorpus !== undefined) continue;
     // The runs behind the evaluation matter only to the other picks: 'latest' skips the search for them.
     const chain = pick === 'latest' ? undefined : trainingChain(records, r);
+    if (chain?.finetune?.files.finetuneCorpus !== undefined) continue; // finetuned on part of the pairs (a sweep's trial)
     const tokens = chain?.pretrain?.tokens ?? 0;
     // The course's row: its pretraining recipe (cut short or not) and its finetuning as it is, no flags.
     const course = pick !== 'course-recipe' || ([chain?.pretrain, chain?.finetune].every((x) => !x || isCourseRecipe(x))
