@@ -5,7 +5,7 @@
  * evaluated on the dev set once. The dev set never takes part in the choice.
  */
 import type { RunRecord } from './record';
-import { customPresetOf, samePath, trainingChain } from './table';
+import { presetPartsOf, samePath, trainingChain } from './table';
 
 export interface SweepTrial {
   /** The flags that differ from the preset (e.g. {epochs: 20, learningRate: 0.0003}); {} for the preset's own. */
@@ -26,12 +26,6 @@ export function overrideFlags(changes: Readonly<Record<string, number>>): string
   return Object.entries(changes).map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} ${v}`).join(' ');
 }
 
-/** A training record's preset and the flags that changed it: {base: 'full', changes: {epochs: 20}} ({} for none). */
-function presetParts(r: RunRecord): { base: string; changes: Record<string, number> } {
-  const custom = r.scale === 'custom' ? customPresetOf(r) : undefined;
-  return { base: custom?.base ?? r.scale, changes: custom?.changes ?? {} };
-}
-
 /**
  * The trials on held-out pairs among `records`: evaluations of an --eval-corpus file (`heldOut`, when given) by
  * models finetuned on an --finetune-corpus file (from the model in `from`, when given); oldest first.
@@ -44,7 +38,7 @@ export function heldOutTrials(records: readonly RunRecord[], heldOut?: string, f
     if (heldOut !== undefined && !samePath(file, heldOut)) continue;
     const { finetune, pretrain } = trainingChain(records, evaluation);
     if (!finetune?.files.finetuneCorpus || (from !== undefined && !samePath(finetune.files.readingParams, from))) continue;
-    const { changes } = presetParts(finetune);
+    const { changes } = presetPartsOf(finetune);
     out.push({
       changes, flags: overrideFlags(changes), correct: evaluation.correct ?? 0, total: evaluation.total ?? 0,
       accuracy: evaluation.accuracy, evaluation, finetune, ...(pretrain ? { pretrain } : {}),
@@ -76,7 +70,7 @@ export function sweepOutcome(records: readonly RunRecord[], trials: readonly Swe
   const best = bestTrial(trials);
   if (!best) return undefined;
   const start = best.finetune.files.readingParams;
-  const { base } = presetParts(best.finetune);
+  const { base } = presetPartsOf(best.finetune);
   let chosen: RunRecord | undefined;
   let preset: RunRecord | undefined;
   for (const r of records) {
@@ -84,7 +78,7 @@ export function sweepOutcome(records: readonly RunRecord[], trials: readonly Swe
     const { finetune, pretrain } = trainingChain(records, r);
     // Finetuned on the training pairs themselves, from the model the trials read (not a later run's same file).
     if (!finetune || finetune.files.finetuneCorpus !== undefined || !samePath(finetune.files.readingParams, start) || pretrain !== best.pretrain) continue;
-    const parts = presetParts(finetune);
+    const parts = presetPartsOf(finetune);
     if (parts.base === base && overrideFlags(parts.changes) === best.flags) chosen = r;
     if (finetune.scale === base) preset = r;
   }

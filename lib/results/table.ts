@@ -187,9 +187,9 @@ export function decayEpochsOf(r: RunRecord): number | undefined {
  */
 export function earlierRecipeNote(r: RunRecord): string {
   if (!r.trainer) return '';
-  const custom = r.scale === 'custom' ? customPresetOf(r) : undefined;
-  if (r.scale !== 'full' && custom?.base !== 'full') return '';
-  const askedDecay = custom?.changes.decayEpochs;
+  const { base, changes } = presetPartsOf(r);
+  if (base !== 'full') return '';
+  const askedDecay = changes.decayEpochs;
   const parts: string[] = [];
   const decay = r.verb === 'pretrain' ? decayEpochsOf(r) : undefined;
   if (decay !== undefined && decay !== (askedDecay ?? SCALES.full.pretrain.decayEpochs)) parts.push(`cosine over ${decay} epochs`);
@@ -203,8 +203,7 @@ export function earlierRecipeNote(r: RunRecord): string {
  * the earlier recipe it had before its correction, nor a smaller preset.
  */
 export function isCourseRecipe(r: RunRecord): boolean {
-  const base = r.scale === 'custom' ? customPresetOf(r)?.base : r.scale;
-  return base === 'full' && r.trainer !== undefined && earlierRecipeNote(r) === '';
+  return presetPartsOf(r).base === 'full' && r.trainer !== undefined && earlierRecipeNote(r) === '';
 }
 
 /** "smoke with {\"epochs\":4}" (a custom preset's description in a record's notes) as "smoke, epochs 4". */
@@ -226,13 +225,22 @@ function changesOf(changes: Readonly<Record<string, number>>): string[] {
  * preset with flags), so that its evaluation is not mistaken for the course's finetuning; '' otherwise.
  */
 export function finetuneNoteOf(finetune: RunRecord): string {
-  const custom = finetune.scale === 'custom' ? customPresetOf(finetune) : undefined;
-  if (custom?.base !== 'full') return '';
-  return ` (finetuned with ${changesOf(custom.changes).join(', ')})`;
+  if (finetune.scale !== 'custom') return '';
+  const { base, changes } = presetPartsOf(finetune);
+  return base === 'full' ? ` (finetuned with ${changesOf(changes).join(', ')})` : '';
+}
+
+/**
+ * A training record's preset and the flags that changed it: {base: 'full', changes: {epochs: 20}}; a preset run
+ * as it is has no changes, and a custom one whose description cannot be read keeps the base 'custom'.
+ */
+export function presetPartsOf(r: RunRecord): { base: string; changes: Record<string, number> } {
+  const custom = r.scale === 'custom' ? customPresetOf(r) : undefined;
+  return { base: custom?.base ?? r.scale, changes: custom?.changes ?? {} };
 }
 
 /** A custom preset's base preset and flags, read from its description in a record's notes ("full with {...}"). */
-export function customPresetOf(r: RunRecord): { base: string; changes: Record<string, number> } | undefined {
+function customPresetOf(r: RunRecord): { base: string; changes: Record<string, number> } | undefined {
   const m = /^(\w+) with (\{.*\})$/.exec(String(r.notes?.preset ?? ''));
   return m ? { base: m[1], changes: JSON.parse(m[2]) as Record<string, number> } : undefined;
 }
