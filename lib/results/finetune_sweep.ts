@@ -5,7 +5,7 @@
  * evaluated on the dev set once. The dev set never takes part in the choice.
  */
 import type { RunRecord } from './record';
-import { presetPartsOf, samePath, trainingChain } from './table';
+import { isDevScore, presetPartsOf, samePath, trainingChain } from './table';
 
 export interface SweepTrial {
   /** The flags that differ from the preset (e.g. {epochs: 20, learningRate: 0.0003}); {} for the preset's own. */
@@ -74,10 +74,10 @@ export function sweepOutcome(records: readonly RunRecord[], trials: readonly Swe
   let chosen: RunRecord | undefined;
   let preset: RunRecord | undefined;
   for (const r of records) {
-    if (r.verb !== 'evaluate' || r.files.evalCorpus !== undefined || r.accuracy === undefined || start === undefined) continue;
+    if (r.verb !== 'evaluate' || r.accuracy === undefined || start === undefined) continue;
     const { finetune, pretrain } = trainingChain(records, r);
-    // Finetuned on the training pairs themselves, from the model the trials read (not a later run's same file).
-    if (!finetune || finetune.files.finetuneCorpus !== undefined || !samePath(finetune.files.readingParams, start) || pretrain !== best.pretrain) continue;
+    // A dev score, finetuned from the model the trials read (not a later run's same file).
+    if (!finetune || !isDevScore(r, finetune) || !samePath(finetune.files.readingParams, start) || pretrain !== best.pretrain) continue;
     const parts = presetPartsOf(finetune);
     if (parts.base === base && overrideFlags(parts.changes) === best.flags) chosen = r;
     if (finetune.scale === base) preset = r;

@@ -126,6 +126,15 @@ export function samePath(a: string | undefined, b: string | undefined): boolean 
   return a !== undefined && b !== undefined && path.resolve(a) === path.resolve(b);
 }
 
+/**
+ * Whether an evaluation is a dev score: of the corpus's dev set (no --eval-corpus, as the held-out pairs of
+ * scripts/results.sh sweep) by a model finetuned on its training pairs (no --finetune-corpus), when the
+ * finetuning record is given.
+ */
+export function isDevScore(evaluation: RunRecord, finetune?: RunRecord): boolean {
+  return evaluation.files.evalCorpus === undefined && finetune?.files.finetuneCorpus === undefined;
+}
+
 /** The latest training run of `verb` that wrote `file` and started before `before`. */
 export function writerOf(records: readonly RunRecord[], file: string | undefined, verb: 'pretrain' | 'finetune', before: string): RunRecord | undefined {
   let found: RunRecord | undefined;
@@ -303,11 +312,10 @@ export function resultsTable(records: readonly RunRecord[], corpus: CorpusName, 
   for (const r of records) {
     if (!r.row || r.corpus !== corpus || r.accuracy === undefined || !filter(r)) continue;
     if (r.verb !== 'evaluate' && r.verb !== 'london') continue;
-    // An evaluation of another file (held-out training pairs, scripts/results.sh sweep) is not a dev score.
-    if (r.files.evalCorpus !== undefined) continue;
-    // The runs behind the evaluation matter only to the other picks: 'latest' skips the search for them.
+    // The runs behind the evaluation matter only to the other picks: 'latest' skips the search for them (and so
+    // checks only which file was evaluated).
     const chain = pick === 'latest' ? undefined : trainingChain(records, r);
-    if (chain?.finetune?.files.finetuneCorpus !== undefined) continue; // finetuned on part of the pairs (a sweep's trial)
+    if (!isDevScore(r, chain?.finetune)) continue;
     const tokens = chain?.pretrain?.tokens ?? 0;
     // The course's row: its pretraining recipe (cut short or not) and its finetuning as it is, no flags.
     const course = pick !== 'course-recipe' || ([chain?.pretrain, chain?.finetune].every((x) => !x || isCourseRecipe(x))
@@ -480,9 +488,8 @@ export function accuracyVsPretraining(records: readonly RunRecord[], corpus: Cor
   for (const r of records) {
     if (r.verb !== 'evaluate' || r.corpus !== corpus || r.accuracy === undefined) continue;
     if (r.row !== 'vanilla-pretrain' && r.row !== 'rope-pretrain') continue;
-    if (r.files.evalCorpus !== undefined) continue; // held-out training pairs, not the dev set
     const { pretrain, finetune } = trainingChain(records, r);
-    if (!pretrain || pretrain.tokens === undefined || finetune?.files.finetuneCorpus !== undefined) continue;
+    if (!pretrain || pretrain.tokens === undefined || !isDevScore(r, finetune)) continue;
     const run = snapshotRunOf(records, pretrain);
     (out[r.row] ??= []).push({
       ...(run ? { run } : {}),
