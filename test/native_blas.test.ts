@@ -1,7 +1,10 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { blasMode, loadNativeBlas } from '../lib/backend/native_blas';
+import { blasMode, cpuFlags, loadNativeBlas, openblasCoreOf, openblasCoreTypeFor } from '../lib/backend/native_blas';
 import { nativeBlasStatus, setNativeBlas } from '../lib/backend/wasm_fixes';
 import { Rng } from '../lib/util/random';
 import { maxAbsDiff } from './numeric_helpers';
@@ -31,8 +34,16 @@ describe('matrix products on OpenBLAS (lib/backend/native_blas.ts)', () => {
     if (info.name !== 'wasm' || !nativeBlasStatus().active) this.skip();
   });
 
-  it('describes itself: library, version and threads', () => {
-    assert.match(nativeBlasStatus().reason, /^matMul on OpenBLAS \d+\.\d+\.\d+, \d+ threads?$/);
+  it('describes itself: library, version, kernels and threads', () => {
+    assert.match(nativeBlasStatus().reason, /^matMul on OpenBLAS \d+\.\d+\.\d+( \(\w+ kernels(, chosen from the CPU's flags)?\))?, \d+ threads?$/);
+  });
+
+  it("runs the kernels OPENBLAS_CORETYPE names, which is the CPU's best family unless the user set it", () => {
+    const core = openblasCoreOf(nativeBlasStatus().blas!.config);
+    const wanted = process.env.OPENBLAS_CORETYPE ?? openblasCoreTypeFor(cpuFlags());
+    // Without a choice (no flags to go by, say on ARM) OpenBLAS's own pick stands.
+    if (wanted === undefined) return;
+    assert.equal(core?.toLowerCase(), wanted.toLowerCase(), `OpenBLAS runs ${core} kernels, OPENBLAS_CORETYPE=${wanted}`);
   });
 
   const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
@@ -129,6 +140,36 @@ describe('choosing the BLAS (MINGPT_BLAS, MINGPT_BLAS_LIB)', () => {
     assert.equal(blasMode({}), 'auto');
     assert.equal(blasMode({ MINGPT_BLAS: ' OFF ' }), 'off');
     assert.throws(() => blasMode({ MINGPT_BLAS: 'maybe' }), /MINGPT_BLAS="maybe" must be one of auto, on, off/);
+  });
+
+  it("OpenBLAS's kernel family from the CPU's flags: the widest the CPU runs", () => {
+    const flags = (line: string) => new Set(line.split(' '));
+    const base = 'fpu sse sse2 ssse3 sse4_1 sse4_2 avx';
+    const avx512 = 'avx512f avx512cd avx512bw avx512dq avx512vl';
+    // An Intel Xeon newer than OpenBLAS 0.3.21 (family 6 model 207), which the library takes for a Prescott.
+    assert.equal(openblasCoreTypeFor(flags(`${base} avx2 fma ${avx512} avx512_bf16 amx_tile`)), 'Cooperlake');
+    assert.equal(openblasCoreTypeFor(flags(`${base} avx2 fma ${avx512}`)), 'SkylakeX');
+    // Xeon Phi: AVX-512 foundation without BW/DQ/VL, so only the AVX2 kernels.
+    assert.equal(openblasCoreTypeFor(flags(`${base} avx2 fma avx512f avx512cd avx512er avx512pf`)), 'Haswell');
+    assert.equal(openblasCoreTypeFor(flags(`${base} avx2 fma`)), 'Haswell');
+    assert.equal(openblasCoreTypeFor(flags(`${base} avx2`)), undefined);
+    assert.equal(openblasCoreTypeFor(new Set()), undefined);
+  });
+
+  it("reads the CPU's flags from a cpuinfo file, and none from a missing one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cpuinfo-'));
+    const file = path.join(dir, 'cpuinfo');
+    fs.writeFileSync(file, 'processor\t: 0\nmodel\t\t: 207\nflags\t\t: fpu avx2  fma\nbugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n');
+    assert.deepEqual([...cpuFlags(file)], ['fpu', 'avx2', 'fma']);
+    assert.deepEqual([...cpuFlags(path.join(dir, 'missing'))], []);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it("names the kernels in OpenBLAS's config string", () => {
+    assert.equal(openblasCoreOf('OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64'), 'Prescott');
+    assert.equal(openblasCoreOf('OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64'), 'Zen');
+    assert.equal(openblasCoreOf('OpenBLAS 0.3.21 NO_AFFINITY MAX_THREADS=64'), undefined);
+    assert.equal(openblasCoreOf('something else'), undefined);
   });
 
   it('off: XNNPACK, and says so', () => {

@@ -82,6 +82,10 @@ describe('mingpt --snapshot-epochs', function () {
     const snap2 = records.find((x) => x.snapshot?.epoch === 2)!;
     assert.equal(records.length, 3);
     assert.equal(final.notes?.sessions, '2');
+    // What ran the products, for the wall time's sake: the backend, and on wasm the BLAS or XNNPACK.
+    const detail = String(final.notes?.backendDetail);
+    assert.match(detail, /^tfjs \d+\.\d+\.\d+ on backend "\w+"/);
+    if (final.backend === 'wasm') assert.match(detail, /matMul on (OpenBLAS|XNNPACK)/);
     assert.ok(final.wallSeconds >= snap2.wallSeconds && snap2.wallSeconds > 0);
     assert.equal(final.steps, 44);
   });

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { CliArgs, UsageError, USAGE, parseCli } from './args';
 import { ProgressBar, formatSeconds } from './progress';
 import { finetuningSetup, pretrainingSetup } from './setups';
-import { BackendInfo, initBackend } from '../backend';
+import { BackendInfo, describeBackend, initBackend } from '../backend';
 import { GPT } from '../mingpt/model';
 import { GPTConfig } from '../mingpt/config';
 import { loadCheckpoint, saveCheckpoint } from '../mingpt/checkpoint';
@@ -259,6 +259,8 @@ function trainingRecord(job: TrainingJob, { started, runStartedAt, commit, threa
     notes: withNotes({
       ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
       threads: String(threads), microBatch: String(job.trainer.microBatchSize),
+      // Which kernels ran the products (OpenBLAS's family, or XNNPACK): the wall time depends on it.
+      backendDetail: describeBackend(job.backend),
       ...(sessions > 1 ? { sessions: String(sessions) } : {}),
     }),
   };
