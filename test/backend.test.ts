@@ -45,7 +45,7 @@ describe('backend', () => {
   });
 
   it('describeBackend names the version and the backend', () => {
-    assert.match(describeBackend({ name: 'wasm', reason: 'first choice', tfjsVersion: '4.22.0' }), /^tfjs 4\.22\.0 on backend "wasm"(, \d threads)?, matMul on (OpenBLAS [\d.]+, \d+ threads?|XNNPACK.*) \(first choice\)$/);
+    assert.match(describeBackend({ name: 'wasm', reason: 'first choice', tfjsVersion: '4.22.0' }), /^tfjs 4\.22\.0 on backend "wasm"(, \d threads)?, matMul on (OpenBLAS [\d.]+( \(\w+ kernels(, chosen from the CPU's flags)?\))?, \d+ threads?|XNNPACK.*) \(first choice\)$/);
   });
 
   it('gradient of an embedding lookup (tf.gather) sums the upstream rows per id', () => {
