@@ -15,9 +15,9 @@
  *
  * No solution is in it: a graded file the submission lacks is graded as its stub.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { GradingManifest, MANIFEST_FILE } from '../grade';
 
 const SETUP_SH = `#!/usr/bin/env bash
@@ -97,10 +97,79 @@ export function writeAutograder(root: string, student: string, out: string, mani
   return fs.readdirSync(out);
 }
 
-/** Zips the bundle's files (not its folder) into `zip`, with Python's zipfile (permissions kept). */
+/** 2024-01-01 in the DOS date format of ZIP headers. */
+const DOS_DATE = ((2024 - 1980) << 9) | (1 << 5) | 1;
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const byte of buf) c = CRC_TABLE[(c ^ byte) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * Zips the bundle's files (not its folder: Gradescope wants setup.sh at the zip's root) into `zip`, deflated, with
+ * their Unix permissions (run_autograder must stay executable). Plain ZIP, written here: no zip tool is needed.
+ */
 export function zipAutograder(out: string, zip: string): void {
-  fs.rmSync(zip, { force: true });
-  const entries = fs.readdirSync(out).sort();
-  const r = spawnSync('python3', ['-m', 'zipfile', '-c', path.resolve(zip), ...entries], { cwd: out, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`zipping ${out} failed: ${(r.stderr || String(r.error)).trim()}`);
+  const files: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of fs.readdirSync(path.join(out, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else if (e.isFile()) files.push(r);
+    }
+  };
+  walk('');
+  const chunks: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const name of files) {
+    const data = fs.readFileSync(path.join(out, name));
+    const packed = zlib.deflateRawSync(data);
+    const nameBuf = Buffer.from(name, 'utf8');
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt32LE(DOS_DATE << 16, 10); // 00:00 on a fixed date: the same bundle zips the same
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    local.writeUInt16LE(0, 28);
+    chunks.push(local, nameBuf, packed);
+    const entry = Buffer.alloc(46);
+    entry.writeUInt32LE(0x02014b50, 0);
+    entry.writeUInt16LE((3 << 8) | 20, 4); // made by Unix: the external attributes hold the mode
+    entry.writeUInt16LE(20, 6);
+    entry.writeUInt16LE(0x0800, 8);
+    entry.writeUInt16LE(8, 10);
+    entry.writeUInt32LE(DOS_DATE << 16, 12);
+    entry.writeUInt32LE(crc, 16);
+    entry.writeUInt32LE(packed.length, 20);
+    entry.writeUInt32LE(data.length, 24);
+    entry.writeUInt16LE(nameBuf.length, 28);
+    entry.writeUInt32LE(0, 30); // extra and comment lengths
+    entry.writeUInt32LE(0, 34); // disk, internal attributes
+    entry.writeUInt32LE(((0o100000 | (fs.statSync(path.join(out, name)).mode & 0o777)) << 16) >>> 0, 38);
+    entry.writeUInt32LE(offset, 42);
+    central.push(entry, nameBuf);
+    offset += local.length + nameBuf.length + packed.length;
+  }
+  const dir = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(dir.length, 12);
+  end.writeUInt32LE(offset, 16);
+  fs.writeFileSync(zip, Buffer.concat([...chunks, dir, end]));
 }
