@@ -112,11 +112,12 @@ function releaseNotebook(nb: Notebook, file: string, report: ReleaseReport): Not
     const where = `${file} cell ${i + 1}`;
     const source = text(cell.source);
     if (cell.cell_type === 'code') {
-      const s = stripSolutions(source, 'code', where, { kinds: ['solution'], functionAt: functionsAround(source) });
+      // Solutions become stubs; lines that show a derivation's answer go.
+      const s = stripSolutions(source, 'code', where, { kinds: ['solution', 'derivation'], functionAt: functionsAround(source) });
       cell.source = toLines(s.text);
       cell.outputs = [];
       cell.execution_count = null;
-      report.regions.push(...s.regions.map((r) => ({ file, cell: i + 1, line: r.line, stubLine: r.stubLine, part: r.part, fn: functionsAround(source)(r.line) })));
+      report.regions.push(...s.regions.filter((r) => r.kind === 'solution').map((r) => ({ file, cell: i + 1, line: r.line, stubLine: r.stubLine, part: r.part, fn: functionsAround(source)(r.line) })));
     } else if (cell.cell_type === 'markdown') {
       const s = stripSolutions(source, 'markdown', where);
       cell.source = toLines(s.text);

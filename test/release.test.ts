@@ -31,6 +31,10 @@ describe('release markers', () => {
     const md = stripSolutions('Q?\n<!-- BEGIN SOLUTION derivation -->\n$a = b$\n<!-- END SOLUTION -->\nWhy?\n<!-- BEGIN DERIVATION copying -->\nbecause\n<!-- END DERIVATION -->\nEnd.', 'markdown', 'nb');
     assert.equal(md.text, 'Q?\n> **Your answer (derivation):** _write it here._\nWhy?\n> **Your derivation (copying; graded by hand):** _write it here._\nEnd.');
     assert.deepEqual(md.regions.map((r) => [r.kind, r.part]), [['solution', 'derivation'], ['derivation', 'copying']]);
+    // In code, a derivation marks lines that print the answer: they go, without a stub.
+    const printed = stripSolutions('f();\n// BEGIN DERIVATION copying\nconsole.log(Math.exp(5) / (Math.exp(5) + 3));\n// END DERIVATION\ng();', 'code', 'nb cell 3');
+    assert.equal(printed.text, 'f();\ng();');
+    assert.deepEqual(printed.regions.map((r) => [r.kind, r.part, r.lines]), [['derivation', 'copying', 3]]);
   });
 
   it('hidden tests go without a stub, and only when asked for', () => {

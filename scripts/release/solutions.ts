@@ -20,7 +20,9 @@
  *        ...the worked answer...
  *        <!-- END DERIVATION -->
  *
- *    replaced by a prompt for the student's derivation. The question itself stays outside the markers.
+ *    replaced by a prompt for the student's derivation. The question itself stays outside the markers. In notebook
+ *    code cells, `// BEGIN DERIVATION <name>` ... `// END DERIVATION` marks lines that show the answer (a printed
+ *    formula, say): they go from the student copy, with no stub.
  *
  * 3. Hidden tests, in graded test files (`test/graded/*.test.ts`):
  *
@@ -66,6 +68,7 @@ interface Marker {
 
 const MARKERS: readonly Marker[] = [
   { kind: 'solution', syntax: 'code', begin: /^(\s*)\/\/\s*BEGIN SOLUTION(?:\s+(.*?))?\s*$/, end: /^\s*\/\/\s*END SOLUTION\s*$/, example: '// BEGIN SOLUTION <part>', named: true },
+  { kind: 'derivation', syntax: 'code', begin: /^(\s*)\/\/\s*BEGIN DERIVATION(?:\s+(.*?))?\s*$/, end: /^\s*\/\/\s*END DERIVATION\s*$/, example: '// BEGIN DERIVATION <name>', named: true },
   { kind: 'hidden', syntax: 'code', begin: /^(\s*)\/\/\s*BEGIN HIDDEN TESTS()\s*$/, end: /^\s*\/\/\s*END HIDDEN TESTS\s*$/, example: '// BEGIN HIDDEN TESTS', named: false },
   { kind: 'solution', syntax: 'markdown', begin: /^(\s*)<!--\s*BEGIN SOLUTION(?:\s+(.*?))?\s*-->\s*$/, end: /^\s*<!--\s*END SOLUTION\s*-->\s*$/, example: '<!-- BEGIN SOLUTION <part> -->', named: true },
   { kind: 'derivation', syntax: 'markdown', begin: /^(\s*)<!--\s*BEGIN DERIVATION(?:\s+(.*?))?\s*-->\s*$/, end: /^\s*<!--\s*END DERIVATION\s*-->\s*$/, example: '<!-- BEGIN DERIVATION <name> -->', named: true },
@@ -85,7 +88,7 @@ function quoted(s: string): string {
  * The stub of a region. `where` locates it for the student (`rotateAsComplex in lib/positional/rope.ts:79`).
  */
 export function stubFor(kind: Kind, part: string, syntax: Syntax, indent: string, where?: string): string | undefined {
-  if (kind === 'hidden') return undefined;
+  if (kind === 'hidden' || (kind === 'derivation' && syntax === 'code')) return undefined;
   if (kind === 'derivation') return `${indent}> **Your derivation (${part}; graded by hand):** _write it here._`;
   if (syntax === 'markdown') return `${indent}> **Your answer (${part}):** _write it here._`;
   return `${indent}throw new Error(${quoted(`not implemented: ${part}${where ? ` (${where})` : ''}`)});`;
