@@ -63,6 +63,7 @@ describe('Gradescope autograder bundle of this workbook', function () {
     zipAutograder(bundle, `${bundle}.zip`);
     // Gradescope unzips the bundle into /autograder/source and copies run_autograder to /autograder.
     ag = path.join(tmp, 'ag');
+    fs.mkdirSync(path.join(ag, 'source'), { recursive: true });
     const unzip = spawnSync('unzip', ['-q', `${bundle}.zip`, '-d', path.join(ag, 'source')], { encoding: 'utf8' });
     if (unzip.error) {
       // No unzip here: Python's zipfile, restoring the permissions as unzip does.
