@@ -2,7 +2,7 @@
  * `mingpt`: the course's run.py as a command-line tool (pretrain, finetune, evaluate), plus the London
  * baseline. Progress goes to stderr, results to stdout (`--json`: exactly one JSON line). Training saves a
  * resumable state regularly and on Ctrl-C; running the same command again continues where it stopped.
- * Every run writes a record under --results-dir (lib/results/record.ts).
+ * Every run writes a record under --results-dir (lib/results/record.ts; default runs/, git-ignored).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -18,7 +18,7 @@ import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer
 import { GradientHelper, defaultTrainingThreads } from '../mingpt/parallel';
 import { datasetBatches, ExampleDataset } from '../mingpt/batches';
 import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
-import { RunRecord, TableRow, currentCommit, readRunRecords, recordedSnapshot, writeRunRecord } from '../results/record';
+import { PresetChoice, RunRecord, RECORD_FORMAT, TableRow, currentCommit, perEpoch, predictionsFile, recordFile, runId, writeRunRecord } from '../results/record';
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
@@ -97,9 +97,11 @@ interface TrainingJob {
   trainer: TrainerConfig;
   corpus: 'real' | 'synthetic';
   fingerprint: RunFingerprint;
-  /** Metadata stored in the final checkpoint (read back by evaluate to name the table row). */
+  /** Metadata stored in the final checkpoint (read back by evaluate to name the table row), besides the run's id. */
   checkpointMeta: Record<string, string>;
   row?: TableRow;
+  /** The id of the run that wrote the checkpoint this one starts from (finetuning from pretrained weights). */
+  parent?: string;
   files: Record<string, string>;
   /** What the record keeps about generated data (DataSources.notes). */
   dataNotes: Record<string, string>;
@@ -148,6 +150,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   const commit = currentCommit();
   // When the run's first session started: kept in the training state, so every session's records share it.
   let runStartedAt: string | undefined = started.toISOString();
+  let id = '';
   const stopListening = onSigint(io);
   let result;
   try {
@@ -167,6 +170,8 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
         log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
       }
     }
+    // The run's id: from its first session's start, so that every session's records and checkpoints agree on it.
+    id = runId({ startedAt: runStartedAt ?? started.toISOString(), verb: args.verb, variant: job.model.config.variant, preset: args.scale, seed: args.seed });
     const passed = args.snapshotEpochs.filter((e) => e * trainer.stepsPerEpoch <= trainer.stepsDone);
     if (passed.length > 0) log(`--snapshot-epochs: epoch${passed.length > 1 ? 's' : ''} ${passed.join(',')} already done before this session, no snapshot`);
 
@@ -181,22 +186,20 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
       onEpochEnd: (epoch, t) => {
         if (!args.snapshotEpochs.includes(epoch)) return;
         const file = snapshotFile(args.writingParams!, epoch);
-        saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch) });
-        const recorded = recordedSnapshot(readRunRecords(args.resultsDir), {
-          runWritingParams: args.writingParams!, epoch, runStartedAt, model: job.model.config, trainer: job.trainer, seed: args.seed,
-        });
-        if (recorded) {
+        const snapshotId = `${id}-e${epoch}`;
+        saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch), runId: snapshotId });
+        if (fs.existsSync(recordFile(args.resultsDir, snapshotId))) {
           // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
           log(`snapshot after epoch ${epoch}/${maxEpochs}: model written again to ${file} (the state this session resumed from ` +
-            `was saved before it); its record from the earlier session stands (started ${recorded.startedAt})`);
+            `was saved before it); its record from the earlier session stands (${snapshotId})`);
           return true;
         }
-        const curve = t.lossCurve().slice();
-        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, { started, runStartedAt, commit, threads }, {
+        const curve = t.lossCurve();
+        const written = writeRunRecord(args.resultsDir, trainingRecord(job, { id: snapshotId, run: id, started, commit, threads }, {
           completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
-          finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve, wallSeconds: t.trainingSeconds,
+          finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve: perEpoch(curve), wallSeconds: t.trainingSeconds,
         }, { writingParams: file, runWritingParams: args.writingParams! }));
-        log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${recordFile}`);
+        log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${written}`);
         return true; // save the state now, so that a resume starts after the snapshot
       },
       checkpointEverySteps: args.checkpointEvery,
@@ -218,19 +221,19 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
       `Resume with the same command: mingpt ${quote(argv)}`);
     return EXIT.interrupted;
   }
-  saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
+  saveCheckpoint(args.writingParams!, job.model, job.vocab, { ...job.checkpointMeta, runId: id });
   if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
-  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, { started, runStartedAt, commit, threads }, {
-    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
+  const written = writeRunRecord(args.resultsDir, trainingRecord(job, { id, run: id, started, commit, threads }, {
+    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: perEpoch(result.curve),
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
   const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatSeconds(result.seconds)} in this one)` : '';
   log(`${job.label} done in ${formatSeconds(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
-    `model written to ${args.writingParams}, record ${recordFile}`);
+    `model written to ${args.writingParams}, record ${written}`);
   if (args.json) {
     io.out(JSON.stringify({
       verb: args.verb, final_loss: result.finalLoss, first_loss: result.curve[0]?.loss, tokens: result.tokens,
-      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: recordFile,
+      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: written, id,
     }));
   }
   return EXIT.ok;
@@ -242,22 +245,27 @@ export function snapshotFile(writingParams: string, epoch: number): string {
   return m ? `${m[1]}.e${epoch}.params` : `${writingParams}.e${epoch}`;
 }
 
-/** The session a training record comes from: when it and its run started, its code, its threads. */
-interface TrainingSession { started: Date; runStartedAt: string | undefined; commit: string | null; threads: number }
+/** The session a training record comes from: its id and its run's, when it started, its code, its threads. */
+interface TrainingSession { id: string; run: string; started: Date; commit: string | null; threads: number }
+
+/** The preset of a run as data: its name and the flags that changed it. */
+function presetChoice(args: CliArgs): PresetChoice {
+  return { base: args.scale, overrides: Object.fromEntries(Object.entries(args.overrides).filter(([, v]) => v !== undefined)) as Record<string, number> };
+}
 
 /** The record of a training run (or of one of its snapshots); `sessions` goes to the notes when there were several. */
-function trainingRecord(job: TrainingJob, { started, runStartedAt, commit, threads }: TrainingSession,
+function trainingRecord(job: TrainingJob, { id, run, started, commit, threads }: TrainingSession,
   outcome: Pick<RunRecord, 'completed' | 'snapshot' | 'steps' | 'tokens' | 'finalLoss' | 'curve' | 'wallSeconds'>,
   written: Record<string, string>, sessions = 1): RunRecord {
   const { args } = job;
   return {
-    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
+    format: RECORD_FORMAT, id, verb: args.verb, ...(job.parent ? { parent: job.parent } : {}), run, row: job.row,
+    variant: job.model.config.variant, corpus: job.corpus, preset: presetChoice(args),
     seed: args.seed, backend: job.backend.name, commit, startedAt: started.toISOString(),
-    ...(runStartedAt !== undefined ? { runStartedAt } : {}),
     model: job.model.config, trainer: job.trainer, ...outcome,
     files: { ...job.files, ...written },
     notes: withNotes({
-      ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
+      ...job.dataNotes,
       threads: String(threads), microBatch: String(job.trainer.microBatchSize),
       // Which kernels ran the products (OpenBLAS's family, or XNNPACK): the wall time depends on it.
       backendDetail: describeBackend(job.backend),
@@ -306,10 +314,13 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const pretrainLength = pretrainingSetup(preset, vocab, text, args.seed).dataset.length;
   const { dataset, trainer } = finetuningSetup(preset, vocab, data.finetunePairs(), pretrainLength, fromPretrained, args.seed);
   let model: GPT;
+  let parent: string | undefined;
   if (fromPretrained) {
     const { blockSize, nLayer, nHead, nEmbd } = preset.model;
     const variant = args.variantGiven ? { variant: args.variant } : {};
-    model = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } }).model;
+    const loaded = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } });
+    model = loaded.model;
+    parent = parentOf(loaded.meta);
   } else {
     model = new GPT(presetModelConfig(preset, vocab.size, args.variant), args.seed);
   }
@@ -319,7 +330,7 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
     return await train({
       label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.finetuneCorpus),
       fingerprint: fingerprintOf(args, preset, model.config, trainer, dataset.length),
-      checkpointMeta,
+      checkpointMeta, parent,
       row: tableRow(checkpointMeta, model.config.variant),
       files: {
         ...(args.finetuneCorpus ? { finetuneCorpus: args.finetuneCorpus } : {}),
@@ -329,6 +340,11 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   } finally {
     model.dispose();
   }
+}
+
+/** The id of the run that wrote a checkpoint (its metadata's runId; checkpoints written before runs had ids have none). */
+function parentOf(meta: Record<string, unknown>): string | undefined {
+  return typeof meta.runId === 'string' ? meta.runId : undefined;
 }
 
 /** A record's notes, or undefined when there is nothing to note. */
@@ -366,6 +382,8 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: args.variantGiven ? { variant: args.variant } : {} });
   try {
     const { questions, pairs } = data.evalSet();
+    // Without answers nothing is scored or recorded: the predictions must go to --outputs.
+    if (!pairs && !args.outputs) throw new UsageError(`${args.evalCorpus}: questions without answers, nothing to score; give --outputs FILE for the predictions`);
     const bar = new ProgressBar('evaluate', process.stderr);
     let lastShown = 0;
     const predictions = predictBirthplaces(model, vocab, questions, {
@@ -376,25 +394,28 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
       },
     });
     if (process.stderr.isTTY && !args.quiet) bar.log('');
-    writePredictions(args.outputs!, predictions);
-    const files = { readingParams: args.readingParams!, outputs: args.outputs!, ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
+    if (args.outputs) writePredictions(args.outputs, predictions);
+    const files = { readingParams: args.readingParams!, ...(args.outputs ? { outputs: args.outputs } : {}), ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
     if (!pairs) {
       io.err(`No gold birth places provided; ${predictions.length} predictions written to ${args.outputs}`);
       if (args.json) io.out(JSON.stringify({ verb: 'evaluate', accuracy: null, correct: null, total: predictions.length, outputs: args.outputs }));
       return EXIT.ok;
     }
     const r = scorePredictions(predictions, pairs);
+    const seed = Number(meta.seed ?? args.seed);
+    const startedAt = new Date(started).toISOString();
+    const parent = parentOf(meta);
     const record: RunRecord = {
-      format: 'mingpt-run/1', verb: 'evaluate', row: tableRow(meta, model.config.variant), variant: model.config.variant,
-      corpus: data.label(args.evalCorpus), scale: String(meta.scale ?? 'unknown'), seed: Number(meta.seed ?? args.seed),
-      backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(),
+      format: RECORD_FORMAT, id: runId({ startedAt, verb: 'evaluate', variant: model.config.variant, seed }), verb: 'evaluate',
+      ...(parent ? { parent } : {}), row: tableRow(meta, model.config.variant), variant: model.config.variant,
+      corpus: data.label(args.evalCorpus), seed, backend: backend.name, commit: currentCommit(), startedAt,
       wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
       notes: withNotes(data.notes(args.evalCorpus)),
     };
-    const recordFile = writeRunRecord(args.resultsDir, record);
-    io.err(`predictions written to ${args.outputs}; record ${recordFile}`);
+    const written = keepWithPredictions(args.resultsDir, record, predictions);
+    io.err(`${args.outputs ? `predictions written to ${args.outputs}; ` : ''}record ${written}`);
     const profile = answerProfile(predictions, pairs);
-    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs, record: recordFile, by_chance: profile.byChance });
+    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs ?? null, record: written, id: record.id, by_chance: profile.byChance });
     io.err(describeProfile(profile));
     return EXIT.ok;
   } finally {
@@ -408,16 +429,23 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
   if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} has no "question<TAB>answer" line (no tab on any line: questions only, or tabs replaced by spaces?)`);
   const r = londonBaseline(pairs);
   if (args.outputs) writePredictions(args.outputs, r.predictions);
+  const startedAt = new Date(started).toISOString();
   const record: RunRecord = {
-    format: 'mingpt-run/1', verb: 'london', row: 'london', corpus: data.label(args.evalCorpus), scale: 'none', seed: args.seed,
-    backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(), wallSeconds: (Date.now() - started) / 1000,
-    accuracy: r.accuracy, correct: r.correct, total: r.total,
+    format: RECORD_FORMAT, id: runId({ startedAt, verb: 'london', seed: args.seed }), verb: 'london', row: 'london',
+    corpus: data.label(args.evalCorpus), seed: args.seed, backend: backend.name, commit: currentCommit(), startedAt,
+    wallSeconds: (Date.now() - started) / 1000, accuracy: r.accuracy, correct: r.correct, total: r.total,
     files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
     notes: withNotes(data.notes(args.evalCorpus)),
   };
-  const recordFile = writeRunRecord(args.resultsDir, record);
-  reportAccuracy(io, args, r, { row: 'london', record: recordFile });
+  const written = keepWithPredictions(args.resultsDir, record, r.predictions);
+  reportAccuracy(io, args, r, { row: 'london', record: written, id: record.id });
   return EXIT.ok;
+}
+
+/** Writes a scored run's record and, beside it, its predictions (`predictions/<id>.txt`); returns the record's file. */
+function keepWithPredictions(dir: string, record: RunRecord, predictions: string[]): string {
+  writePredictions(predictionsFile(dir, record.id), predictions);
+  return writeRunRecord(dir, record);
 }
 
 /** Runs the CLI on argv (without node and script); returns the exit code. */

@@ -54,7 +54,7 @@ export interface Layout {
   barmode: 'group' | 'overlay' | 'stack';
   bargap: number;
   showlegend: boolean;
-  legend: { x?: number; y?: number; orientation?: 'h' | 'v'; yanchor?: 'auto' | 'top' | 'middle' | 'bottom' };
+  legend: { x?: number; y?: number; orientation?: 'h' | 'v'; xanchor?: 'auto' | 'left' | 'center' | 'right'; yanchor?: 'auto' | 'top' | 'middle' | 'bottom' };
   margin: { l?: number; r?: number; t?: number; b?: number };
   grid: { rows: number; columns: number; pattern?: 'independent' | 'coupled' };
   annotations: Annotation[];
@@ -67,16 +67,30 @@ interface TraceBase {
   yaxis?: string;
   opacity?: number;
   hovertemplate?: string;
+  /** Hover text per point (e.g. the record a point comes from). */
+  hovertext?: string | string[];
+}
+
+/** Error bars: `array[i]` above and below point i. */
+export interface ErrorBars {
+  type: 'data';
+  array: number[];
+  visible?: boolean;
+  color?: Color;
+  thickness?: number;
+  width?: number;
 }
 
 export interface ScatterTrace extends TraceBase {
   type: 'scatter';
   x: (number | string)[];
   y: number[];
-  mode?: 'lines' | 'markers' | 'lines+markers' | 'text' | 'markers+text';
+  mode?: 'lines' | 'markers' | 'lines+markers' | 'text' | 'markers+text' | 'lines+text';
   text?: string[];
   line?: { color?: Color; width?: number; dash?: 'solid' | 'dash' | 'dot' | 'dashdot' };
-  marker?: { color?: Color; size?: number; symbol?: string };
+  marker?: { color?: Color; size?: number; symbol?: string; line?: { color?: Color; width?: number } };
+  error_y?: ErrorBars;
+  textposition?: 'top center' | 'bottom center' | 'middle right' | 'middle left' | 'top right' | 'top left';
 }
 
 export interface HeatmapTrace extends TraceBase {
@@ -108,7 +122,10 @@ export interface BarTrace extends TraceBase {
   x: (number | string)[];
   y: (number | string)[];
   text?: string[];
-  marker?: { color?: Color | Color[] };
+  textposition?: 'inside' | 'outside' | 'auto' | 'none';
+  marker?: { color?: Color | Color[]; line?: { color?: Color; width?: number } };
+  error_y?: ErrorBars;
+  error_x?: ErrorBars;
 }
 
 export type PlotlyTrace = ScatterTrace | HeatmapTrace | HistogramTrace | BarTrace;
