@@ -158,7 +158,7 @@ describe('results (lib/results)', () => {
 
   it('profiles the answers of each table row against the same answers dealt at random', () => {
     const l = lab();
-    const pairs: QA[] = ['London', 'London', 'Paris', 'Rome'].map((answer, i) => ({ question: `Where was P${i} born?`, answer }));
+    const pairs: QA[] = ['London', 'London', 'Paris', 'Rome'].map((answer, i) => ({ question: `Where was P${i} born?`, answer, line: i + 1 }));
     l.add({ verb: 'london', row: 'london', accuracy: 0.5, correct: 2, total: 4 }, ['London', 'London', 'London', 'London']);
     const [profile] = guessProfiles(l.results(), 'synthetic', pairs);
     assert.equal(profile.correct, 2);

@@ -1,7 +1,7 @@
 /**
- * The figures of notebook 8, from what pick.ts picked. One colour per variant throughout (vanilla blue, RoPE
- * orange); the course's own numbers and marks in black and grey, never in a run's colour; legends above the plot,
- * clear of the axis titles; every point's hover names its record.
+ * The figures of notebook 8, from what pick.ts picked. One colour per variant (vanilla blue, RoPE orange) and per
+ * corpus in the table (synthetic light, real teal); the course's own numbers and marks in black and grey, never in
+ * a run's colour; legends above the plot, clear of the axis titles; every point's hover names its record.
  */
 import type { Figure, Layout, PlotlyTrace } from '../viz/index';
 import type { TableRow } from './record';
@@ -10,7 +10,7 @@ import {
 } from './pick';
 import { SweepOutcome, isCourseFinetune } from './finetune_sweep';
 
-export const COLORS = { vanilla: '#1f77b4', rope: '#ff7f0e', synthetic: '#9ecae1', course: '#222222', reference: '#7f7f7f' };
+export const COLORS = { vanilla: '#1f77b4', rope: '#ff7f0e', synthetic: '#a8dadc', real: '#2a9d8f', course: '#222222', reference: '#7f7f7f' };
 const VARIANT_NAME = { vanilla: 'vanilla', rope: 'RoPE' };
 
 const variantOf = (row: TableRow): 'vanilla' | 'rope' => (row === 'rope-pretrain' ? 'rope' : 'vanilla');
@@ -49,7 +49,7 @@ export function tableFigure(tables: { synthetic: TableEntry[]; real: TableEntry[
   return {
     data: [
       bars('synthetic world', tables.synthetic, COLORS.synthetic),
-      bars('real corpus', tables.real, COLORS.vanilla),
+      bars('real corpus', tables.real, COLORS.real),
       { type: 'bar', name: 'course (reported)', x: TABLE_ROWS.map((_, i) => i), y: TABLE_ROWS.map((r) => pct(COURSE_ACCURACY[r])), marker: { color: COLORS.course } },
       segments("course's pass mark", passRows.flatMap((p) => [p.i - 0.45, p.i + 0.45, NaN]), passRows.flatMap((p) => [pct(p.mark!), pct(p.mark!), NaN]), 'dash'),
     ],
@@ -117,7 +117,7 @@ export function guessFigure(profiles: GuessProfile[]): Figure | undefined {
   const labels = profiles.map((g) => g.entry.label);
   return {
     data: [
-      { type: 'bar', orientation: 'h', name: 'right', y: labels, x: profiles.map((g) => g.correct), marker: { color: COLORS.vanilla },
+      { type: 'bar', orientation: 'h', name: 'right', y: labels, x: profiles.map((g) => g.correct), marker: { color: COLORS.real },
         hovertext: profiles.map((g) => `record ${g.entry.evaluation.id}`) },
       { type: 'bar', orientation: 'h', name: 'its own answers dealt at random (expected)', y: labels, x: profiles.map((g) => g.byChance), marker: { color: COLORS.reference } },
     ],
