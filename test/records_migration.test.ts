@@ -123,7 +123,10 @@ describe('migrating records to mingpt-run/2 (scripts/migrate_records.ts)', funct
     write(real, 'ft2.json', { format: 'mingpt-run/1', verb: 'finetune', row: 'rope-pretrain', variant: 'rope', corpus: 'real', scale: 'full', seed: 0, ...base, startedAt: '2026-11-27T01:00:00.000Z', trainer: trainer({ shuffle: false, weightDecayOn: 'course-names' }), curve: curve(1), files: { readingParams: abs('results/tmp/real/b.e1.params'), writingParams: abs('results/tmp/real/ft2.params') } });
     write(real, 'ev2.json', { format: 'mingpt-run/1', verb: 'evaluate', row: 'rope-pretrain', variant: 'rope', corpus: 'real', scale: 'full', seed: 0, ...base, startedAt: '2026-11-27T02:00:00.000Z', accuracy: 0, correct: 0, total: 2, files: { readingParams: abs('results/tmp/real/ft2.params'), outputs: abs('results/real/predictions/ev2.dev.txt') } });
     fs.writeFileSync(path.join(real, 'predictions', 'ev2.dev.txt'), 'Lima\nLima\n');
-    write(real, 'ev3.json', { format: 'mingpt-run/2', id: 'ev3', verb: 'evaluate', row: 'rope-pretrain', variant: 'rope', corpus: 'real', seed: 0, ...base, startedAt: '2026-11-27T03:00:00.000Z', accuracy: 0, correct: 0, total: 2, files: { readingParams: 'results/tmp/real/ft2.params' } });
+    // New code, run by the old results.sh: its predictions by id, and the copy asked for with --outputs.
+    write(real, 'ev3.json', { format: 'mingpt-run/2', id: 'ev3', verb: 'evaluate', row: 'rope-pretrain', variant: 'rope', corpus: 'real', seed: 0, ...base, startedAt: '2026-11-27T03:00:00.000Z', accuracy: 0, correct: 0, total: 2, files: { readingParams: 'results/tmp/real/ft2.params', outputs: 'results/real/predictions/ev3.dev.txt' } });
+    fs.writeFileSync(path.join(real, 'predictions', 'ev3.txt'), 'Lima\nLima\n');
+    fs.writeFileSync(path.join(real, 'predictions', 'ev3.dev.txt'), 'Lima\nLima\n');
     const report = migrateResults(root);
     assert.deepEqual(report.filter((l) => !l.includes('stamped')).sort(), [
       'results/real/ev2.json: converted from mingpt-run/1', 'results/real/ev3.json: parent settled', 'results/real/ft2.json: converted from mingpt-run/1',
@@ -133,6 +136,8 @@ describe('migrating records to mingpt-run/2 (scripts/migrate_records.ts)', funct
     assert.equal(r.get('ev2')!.parent, 'ft2');
     assert.equal(r.get('ev3')!.parent, 'ft2');
     assert.ok(fs.existsSync(path.join(real, 'predictions', 'ev2.txt')));
+    assert.deepEqual(fs.readdirSync(path.join(real, 'predictions')).sort(), ['ev.txt', 'ev2.txt', 'ev3.txt'], 'the --outputs copy is gone');
+    assert.equal(r.get('ev3')!.files.outputs, undefined);
     assert.equal(r.get('ev')!.parent, 'ft', 'earlier records keep their parents');
   });
 
