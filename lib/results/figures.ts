@@ -86,7 +86,7 @@ export function computeFigure(series: ComputeSeries[], o: { courseTokens?: numbe
     data.push(segments("course's pass marks", marks.flatMap(() => [lo, hi, NaN]), marks.flatMap((m) => [pct(m.mark), pct(m.mark), NaN]), 'dash',
       marks.flatMap((m) => [`${VARIANT_NAME[variantOf(m.row)]} passes above`, '', ''])));
   }
-  if (o.london !== undefined) data.push(segments('London baseline', [lo, hi], [pct(o.london), pct(o.london)], 'dot'));
+  if (o.london !== undefined && hi > lo) data.push(segments('London baseline', [lo, hi], [pct(o.london), pct(o.london)], 'dot'));
   return {
     data,
     layout: layout(440, { xaxis: { title: 'pretraining tokens (log scale)', type: 'log' }, yaxis: { title: 'dev accuracy (%)' } }),
