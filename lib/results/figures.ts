@@ -114,7 +114,7 @@ export function recallFigure(points: RecallPoint[]): Figure | undefined {
 /** Right answers beside the same answers dealt to the questions at random. */
 export function guessFigure(profiles: GuessProfile[]): Figure | undefined {
   if (profiles.length === 0) return undefined;
-  const labels = profiles.map((g) => g.entry.label);
+  const labels = profiles.map((g) => g.entry.label + (g.entry.incomplete ? `<br>(epoch ${g.entry.incomplete.epoch} of ${g.entry.incomplete.ofEpochs})` : ''));
   return {
     data: [
       { type: 'bar', orientation: 'h', name: 'right', y: labels, x: profiles.map((g) => g.correct), marker: { color: COLORS.real },

@@ -158,7 +158,7 @@ export function guessSection(results: Results, corpus: CorpusName): Section {
   }
   const profiles = guessProfiles(results, corpus, dev);
   const chance = (p: number): string => (p < 0.001 ? 'under 0.1%' : pct(p));
-  const findings = profiles.map((g) => `${g.entry.label}: ${g.correct} right; its own answers dealt at random get ${g.byChance.toFixed(1)} right ` +
+  const findings = profiles.map((g) => `${g.entry.label}${incompleteNote(g.entry)}: ${g.correct} right; its own answers dealt at random get ${g.byChance.toFixed(1)} right ` +
     `on average, and ${g.correct} or more in ${chance(g.p)} of deals. ${g.distinct} different answer${g.distinct === 1 ? '' : 's'}, most given: ` +
     `${g.top.map((t) => `${t.answer} ${t.count}x`).join(', ')}.`);
   return { figure: guessFigure(profiles), findings };
