@@ -73,6 +73,16 @@ export function causalAttentionReference(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.T
   });
 }
 
+/**
+ * The attention probabilities of causal attention, softmax(q k^T / sqrt(D) + M), (B, H, T, D) x (B, H, T, D)
+ * -> (B, H, T, T): row i holds the weights query i gives keys 0..i (zeros after). For looking at a model.
+ */
+export function causalAttentionWeights(q: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D {
+  checkShapes(q, k, k);
+  const [, , T, D] = q.shape;
+  return tf.tidy(() => tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), causalMask(T))) as tf.Tensor4D);
+}
+
 function applyDropout(att: tf.Tensor, opts: AttentionOptions): tf.Tensor {
   const rate = opts.dropout ?? 0;
   if (!(rate >= 0 && rate < 1)) throw new Error(`causalAttention: dropout must be in [0, 1), got ${opts.dropout}`);

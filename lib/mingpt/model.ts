@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPTConfig, headDim, validateConfig } from './config';
-import { causalAttention, dropout, gelu, layerNorm } from '../backend/ops';
+import { causalAttention, causalAttentionWeights, dropout, gelu, layerNorm } from '../backend/ops';
 import { applyRope } from '../positional/rope';
 import { Rng } from '../util/random';
 
@@ -215,6 +215,29 @@ export class GPT {
     return { logits, cache: { keys, values, length: past + idx.shape[1] } };
   }
 
+  /**
+   * The attention probabilities of one forward pass over `ids` (one sequence, at most blockSize ids), without
+   * dropout: maps[layer][head][i][j] is the weight query position i gives key position j. Each row sums to 1,
+   * and j > i gets exactly 0 (causal).
+   */
+  attentionMaps(ids: readonly number[]): number[][][][] {
+    const idx = tf.tensor2d([ids.slice()], [1, ids.length], 'int32');
+    try {
+      this.checkIdx(idx, 0, 'GPT.attentionMaps');
+      const drop = new DropoutPlan(0, false, undefined, 'GPT.attentionMaps');
+      const maps = tf.tidy(() => {
+        const weights: tf.Tensor4D[] = [];
+        this.run(idx, undefined, drop, false, weights);
+        return tf.stack(weights); // (layer, 1, head, T, T)
+      });
+      const out = (maps.arraySync() as number[][][][][]).map((layer) => layer[0]);
+      maps.dispose();
+      return out;
+    } finally {
+      idx.dispose();
+    }
+  }
+
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
   }
@@ -235,8 +258,11 @@ export class GPT {
     }
   }
 
-  /** The forward pass; with `cache` the positions continue after the cached ones. */
-  private run(idx: tf.Tensor2D, cache: KVCache | undefined, drop: DropoutPlan, lastOnly = false): { logits: tf.Tensor3D; present: KVCache } {
+  /**
+   * The forward pass; with `cache` the positions continue after the cached ones. `attention`, when given,
+   * receives each layer's attention probabilities (B, H, T, T) (no cache, all positions).
+   */
+  private run(idx: tf.Tensor2D, cache: KVCache | undefined, drop: DropoutPlan, lastOnly = false, attention?: tf.Tensor4D[]): { logits: tf.Tensor3D; present: KVCache } {
     const { nLayer, nHead: H, nEmbd: C, variant } = this.config;
     const D = headDim(this.config);
     const [B, T] = idx.shape;
@@ -265,6 +291,7 @@ export class GPT {
       }
       keys.push(k);
       values.push(v);
+      if (attention) attention.push(causalAttentionWeights(q, k));
       // Decoding needs only the last position's output of the last layer (the cache holds keys and values).
       const Tq = lastOnly && l === nLayer - 1 ? 1 : T;
       if (Tq < T) {
