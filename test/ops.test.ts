@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { causalAttention, causalAttentionReference, dropout, dropoutMask } from '../lib/backend/ops';
+import { MASKED, causalAttention, causalAttentionReference, causalAttentionWeights, causalMask, dropout, dropoutMask } from '../lib/backend/ops';
 import { Rng } from '../lib/util/random';
 import { maxAbsDiff } from './numeric_helpers';
 
@@ -49,6 +49,40 @@ describe('causalAttention', () => {
       tf.dispose([q, k, v]);
     });
   }
+
+  // Decoding: the queries are the last T of the past + T positions whose keys and values are known.
+  for (const [past, T] of [[5, 1], [3, 4], [1, 16]]) {
+    it(`with ${past} cached positions and ${T} new: the last ${T} rows of attention over all ${past + T} (both implementations)`, () => {
+      const rng = new Rng(past * 100 + T);
+      const shape: [number, number, number, number] = [2, 3, past + T, 8];
+      const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, shape));
+      const want = tf.tidy(() => tf.slice(causalAttentionReference(q, k, v), [0, 0, past, 0], [-1, -1, T, -1]).dataSync());
+      const newQueries = tf.slice(q, [0, 0, past, 0], [-1, -1, T, -1]);
+      for (const f of [causalAttention, causalAttentionReference]) {
+        const y = f(newQueries, k, v, { past });
+        assert.deepStrictEqual(y.shape, [2, 3, T, 8]);
+        assert.ok(maxAbsDiff(y.dataSync(), want) < 1e-5, `${f.name}: max diff ${maxAbsDiff(y.dataSync(), want)}`);
+        y.dispose();
+      }
+      assert.throws(() => causalAttention(newQueries, k, v, { past: past + 1 }), new RegExp(`k shape \\[2,3,${past + T},8\\] differs from q shape \\[2,3,${T},8\\] and ${past + 1} cached positions`));
+      tf.dispose([q, k, v, newQueries]);
+    });
+  }
+
+  it('the weights: rows sum to 1, MASKED keys get exactly 0, and the mask lets query i see keys up to past + i', () => {
+    assert.deepStrictEqual(causalMask(2, 1).arraySync(), [[0, 0, MASKED], [0, 0, 0]]);
+    const rng = new Rng(4);
+    const q = randomTensor(rng, [1, 2, 3, 4]);
+    const k = randomTensor(rng, [1, 2, 5, 4]);
+    const w = causalAttentionWeights(q, k, { past: 2 }).arraySync() as number[][][][];
+    for (const head of w[0]) {
+      head.forEach((row, i) => {
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6, `row ${i} sums to ${row.reduce((a, b) => a + b, 0)}`);
+        row.forEach((x, j) => (j > 2 + i ? assert.strictEqual(x, 0) : assert.ok(x > 0)));
+      });
+    }
+    tf.dispose([q, k]);
+  });
 
   it('the first query attends only to the first key: y[0] = v[0]', () => {
     const rng = new Rng(3);
