@@ -16,12 +16,13 @@ import { Trainer, TrainerConfig } from '../lib/mingpt/trainer';
 import { datasetBatches, ExampleDataset } from '../lib/mingpt/batches';
 import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
 import type { GPTConfig } from '../lib/mingpt/config';
-import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
+import { finetuningSetup, pretrainingSetup } from '../lib/mingpt/setups';
 import { DEFAULT_MICRO_BATCH } from '../lib/cli/main';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
 import { currentCommit } from '../lib/results/record';
-import { writeFileAtomic } from '../lib/results/atomic';
-import { Projection, StageProjection, formatDuration } from '../lib/results/table';
+import { writeFileAtomic } from '../lib/util/atomic';
+import { Projection, StageProjection } from '../lib/results/table';
+import { formatDuration } from '../lib/util/format';
 
 /** Seconds per step of `config` on `dataset`, from `steps` timed steps after one untimed warm-up step. */
 async function timeSteps(model: GPT, dataset: ExampleDataset, config: TrainerConfig, steps: number, helper?: GradientHelper): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> {

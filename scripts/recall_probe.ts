@@ -13,7 +13,7 @@ import { loadCorpus, CorpusChoice } from '../lib/data/corpus';
 import { loadCheckpoint } from '../lib/mingpt/checkpoint';
 import { RecallRecord, recallItems, recallProbe, visibleChars } from '../lib/eval/recall';
 import { currentCommit } from '../lib/results/record';
-import { writeFileAtomic } from '../lib/results/atomic';
+import { writeFileAtomic } from '../lib/util/atomic';
 import { loadRecords, writerOf } from '../lib/results/table';
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { RunRecord, latestRows, readRunRecords, writeRunRecord } from '../lib/results/record';
-import { writeFileAtomic } from '../lib/results/atomic';
+import { writeFileAtomic } from '../lib/util/atomic';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {

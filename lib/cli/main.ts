@@ -7,8 +7,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliArgs, UsageError, USAGE, parseCli } from './args';
-import { ProgressBar, formatSeconds } from './progress';
-import { finetuningSetup, pretrainingSetup } from './setups';
+import { ProgressBar } from './progress';
+import { formatDuration } from '../util/format';
+import { finetuningSetup, pretrainingSetup } from '../mingpt/setups';
 import { BackendInfo, describeBackend, initBackend } from '../backend';
 import { GPT } from '../mingpt/model';
 import { GPTConfig } from '../mingpt/config';
@@ -224,8 +225,8 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
     completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
-  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatSeconds(result.seconds)} in this one)` : '';
-  log(`${job.label} done in ${formatSeconds(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
+  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatDuration(result.seconds)} in this one)` : '';
+  log(`${job.label} done in ${formatDuration(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
     `model written to ${args.writingParams}, record ${recordFile}`);
   if (args.json) {
     io.out(JSON.stringify({

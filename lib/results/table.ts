@@ -14,6 +14,9 @@ import { RunRecord, TableRow, readRunRecords } from './record';
 import type { GPTConfig } from '../mingpt/config';
 import { COURSE_TRAINER, MINGPT_TRAINER, SCALES, type ScalePreset } from '../mingpt/presets';
 import type { RecallRecord } from '../eval/recall';
+import { escapeHtml, formatDuration } from '../util/format';
+
+export { formatDuration };
 
 export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
 
@@ -561,15 +564,6 @@ export function formatCount(n: number): string {
   return String(Math.round(n));
 }
 
-/** "1h02m", "3m05s", "12s". */
-export function formatDuration(seconds: number): string {
-  const t = Math.round(seconds);
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const s = t % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s).padStart(2, '0')}s` : `${s}s`;
-}
-
 const percent = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
 /** The table as aligned plain text, the course's number beside each measured one. */
@@ -631,8 +625,6 @@ export function loadProjections(dir: string): Projection[] {
   }
   return out;
 }
-
-const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The table as an HTML table (for a notebook's display), the course's number beside each measured one. */
 export function resultsTableHtml(rows: readonly ResultRow[], caption?: string): string {

@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Notebook } from './notebook';
-import { escapeHtml, renderNotebook, RenderedNotebook } from './render';
+import { renderNotebook, RenderedNotebook } from './render';
+import { escapeHtml } from '../../lib/util/format';
 
 export interface SiteNotebook {
   /** File name, e.g. `01-attention.ipynb`; pages are ordered as given. */
