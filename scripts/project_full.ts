@@ -17,7 +17,7 @@ import { datasetBatches, ExampleDataset } from '../lib/mingpt/batches';
 import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
 import type { GPTConfig } from '../lib/mingpt/config';
 import { finetuningSetup, pretrainingSetup } from '../lib/mingpt/setups';
-import { DEFAULT_MICRO_BATCH } from '../lib/cli/main';
+import { DEFAULT_MICRO_BATCH } from '../lib/mingpt/training_run';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
 import { currentCommit } from '../lib/results/record';
 import { writeFileAtomic } from '../lib/util/atomic';
