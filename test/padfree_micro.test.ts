@@ -28,7 +28,7 @@ function paddedBatch(rng: Rng, reals: number[]): Batch {
 
 /**
  * What the trainer does with the parts (lib/mingpt/trainer.ts): each weighted by its share of the real
- * targets, summed by sumWeightedGrads (lib/mingpt/grads.ts). The model has no dropout, so seeds do not matter.
+ * targets, summed by sumWeightedGrads (lib/mingpt/micro_batches.ts). The model has no dropout, so seeds do not matter.
  */
 function accumulate(model: GPT, parts: Batch[]): { loss: number; grads: Record<string, tf.Tensor> } {
   const total = parts.reduce((n, p) => n + p.usefulTokens, 0);
