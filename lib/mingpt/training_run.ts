@@ -130,7 +130,7 @@ export class TrainingRun {
     this.fingerprint = { ...opts.identity, model: JSON.stringify(model.config), trainer: JSON.stringify(config), datasetLength: dataset.length };
   }
 
-  /** Helper threads used: 2 with a helper thread, else 1. */
+  /** Training threads: 2 with the helper thread, else 1. */
   get threads(): number {
     return this.helper ? 2 : 1;
   }
