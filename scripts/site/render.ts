@@ -8,7 +8,7 @@
  * once from `assets/plotly.min.js` and draw every `.workbook-plot` with `assets/workbook.js`.
  */
 import * as path from 'path';
-import { escapeHtml } from '../../lib/util/format';
+import { escapeHtml, escapeHtmlAttribute } from '../../lib/util/format';
 import { createMarkdown, highlight } from './markdown';
 import { stripAnsi } from './execute';
 import { Notebook, NotebookCell, NotebookOutput, text } from './notebook';
@@ -193,7 +193,7 @@ export function renderNotebook(nb: Notebook, name: string): RenderedNotebook {
       const outHtml = outputs.map((o) => o.html).filter(Boolean).join('\n');
       parts.push(
         `<section class="cell code" id="${anchor}">` +
-          `<div class="input"><span class="prompt">[${count}]</span><pre class="hljs"><code class="language-${escapeHtml(language)}">${highlight(source, language)}</code></pre></div>` +
+          `<div class="input"><span class="prompt">[${count}]</span><pre class="hljs"><code class="language-${escapeHtmlAttribute(language)}">${highlight(source, language)}</code></pre></div>` +
           (outHtml ? `<div class="outputs">${outHtml}</div>` : '') +
           `</section>`,
       );
