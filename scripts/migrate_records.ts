@@ -22,7 +22,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from '../lib/results/atomic';
+import { writeFileAtomic } from '../lib/util/atomic';
 import {
   EpochPoint, PresetChoice, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, predictionsFile, projectPath, runId, withoutMachinePaths,
 } from '../lib/results/record';

@@ -16,12 +16,12 @@ import { Trainer, TrainerConfig } from '../lib/mingpt/trainer';
 import { datasetBatches, ExampleDataset } from '../lib/mingpt/batches';
 import { presetModelConfig, scalePreset } from '../lib/mingpt/presets';
 import type { GPTConfig } from '../lib/mingpt/config';
-import { finetuningSetup, pretrainingSetup } from '../lib/cli/setups';
-import { DEFAULT_MICRO_BATCH } from '../lib/cli/main';
+import { finetuningSetup, pretrainingSetup } from '../lib/mingpt/setups';
+import { DEFAULT_MICRO_BATCH } from '../lib/mingpt/training_run';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
 import { currentCommit } from '../lib/results/record';
-import { writeFileAtomic } from '../lib/results/atomic';
-import { formatSeconds } from '../lib/cli/progress';
+import { writeFileAtomic } from '../lib/util/atomic';
+import { formatDuration } from '../lib/util/format';
 
 /** One training stage of a projected run: its size, and the step time measured on a few steps. */
 export interface StageProjection {
@@ -137,9 +137,9 @@ async function main(): Promise<void> {
   ] as const;
   for (const [name, s] of stages) {
     console.log(`${name}: ${s.epochs} epochs = ${s.steps} steps x ${s.secondsPerStep.toFixed(2)} s/step ` +
-      `(${Math.round(s.tokensPerSecond)} tokens/s) = ${formatSeconds(s.projectedSeconds)}`);
+      `(${Math.round(s.tokensPerSecond)} tokens/s) = ${formatDuration(s.projectedSeconds)}`);
   }
-  console.log(`the table's three trained rows at ${preset.name} scale (2 pretrainings, 3 finetunings): ${formatSeconds(projection.tableSeconds)}`);
+  console.log(`the table's three trained rows at ${preset.name} scale (2 pretrainings, 3 finetunings): ${formatDuration(projection.tableSeconds)}`);
   const dir = values['results-dir'] ?? path.join('results', corpus.source);
   const file = path.join(dir, `projection-${preset.name}-${corpus.source}.json`);
   writeFileAtomic(file, JSON.stringify(projection, null, 1) + '\n');

@@ -9,7 +9,7 @@ import * as path from 'path';
 import {
   PROJECT_ROOT, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, projectPath, readRunRecords, runId, withoutMachinePaths, writeRunRecord,
 } from '../lib/results/record';
-import { writeFileAtomic } from '../lib/results/atomic';
+import { writeFileAtomic } from '../lib/util/atomic';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {

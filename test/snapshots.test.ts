@@ -7,7 +7,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { main, EXIT, snapshotFile } from '../lib/cli/main';
+import { main, EXIT } from '../lib/cli/main';
+import { snapshotFile } from '../lib/mingpt/training_run';
 import { readRunRecords } from '../lib/results/record';
 import { readSafetensors, toFloat32 } from '../lib/mingpt/safetensors';
 

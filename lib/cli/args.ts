@@ -8,9 +8,10 @@ import { parseArgs } from 'util';
 import { VARIANTS, Variant } from '../mingpt/config';
 import { SCALE_NAMES, ScaleName, PresetOverrides } from '../mingpt/presets';
 import type { CorpusChoice } from '../data/corpus';
-import { Verb, defaultRunsDir } from '../results/record';
+import { defaultRunsDir } from '../results/record';
 
-export const VERBS: readonly Verb[] = ['pretrain', 'finetune', 'evaluate', 'london'];
+export const VERBS = ['pretrain', 'finetune', 'evaluate', 'london'] as const;
+export type Verb = (typeof VERBS)[number];
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -155,7 +156,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
   if (parsed.positionals.length === 0) throw new UsageError('missing the verb: pretrain, finetune, evaluate or london');
   if (parsed.positionals.length > 1) throw new UsageError(`one verb only, got: ${parsed.positionals.join(' ')}`);
   const verb = parsed.positionals[0] as Verb;
-  if (!VERBS.includes(verb)) throw new UsageError(`unknown verb "${verb}": use one of ${VERBS.join(', ')}`);
+  if (!(VERBS as readonly string[]).includes(verb)) throw new UsageError(`unknown verb "${verb}": use one of ${VERBS.join(', ')}`);
   const args: CliArgs = {
     verb,
     variant: oneOf('variant', v.variant, VARIANTS, 'vanilla'),

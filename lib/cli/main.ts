@@ -7,30 +7,25 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliArgs, UsageError, USAGE, parseCli } from './args';
-import { ProgressBar, formatSeconds } from './progress';
-import { finetuningSetup, pretrainingSetup } from './setups';
+import { ProgressBar } from './progress';
+import { formatDuration } from '../util/format';
+import { finetuningSetup, pretrainingSetup } from '../mingpt/setups';
 import { BackendInfo, describeBackend, initBackend } from '../backend';
 import { GPT } from '../mingpt/model';
-import { GPTConfig } from '../mingpt/config';
-import { loadCheckpoint, saveCheckpoint } from '../mingpt/checkpoint';
+import { loadCheckpoint } from '../mingpt/checkpoint';
 import { ScalePreset, presetModelConfig, scalePreset, withOverrides } from '../mingpt/presets';
-import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
-import { GradientHelper, defaultTrainingThreads } from '../mingpt/parallel';
-import { datasetBatches, ExampleDataset } from '../mingpt/batches';
-import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
-import { PresetChoice, RunRecord, RECORD_FORMAT, TableRow, currentCommit, perEpoch, predictionsFile, recordFile, runId, writeRunRecord } from '../results/record';
+import { TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
+import { defaultTrainingThreads } from '../mingpt/parallel';
+import type { ExampleDataset } from '../mingpt/batches';
+import type { RunFingerprint } from '../mingpt/run_state';
+import { RunSettingsError, Snapshot, TrainingRun, TrainingRunOptions } from '../mingpt/training_run';
+import { PresetChoice, RECORD_FORMAT, RunRecord, TableRow, currentCommit, perEpoch, predictionsFile, runId, writeRunRecord } from '../results/record';
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
 import { QA, readQaTsv, readQuestions } from '../data/tsv';
 import { Vocab } from '../data/vocab';
 import { AnswerProfile, answerProfile, londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
-
-/**
- * Rows per forward/backward pass unless --micro-batch says otherwise: the fastest measured with two threads
- * (bench/README.md), peak RSS about 1.6 GB at the course's size.
- */
-export const DEFAULT_MICRO_BATCH = 8;
 
 /** Exit codes: 0 done, 1 error, 2 usage, 3 training diverged, 130 interrupted (resumable). */
 export const EXIT = { ok: 0, error: 1, usage: 2, diverged: 3, interrupted: 130 } as const;
@@ -96,8 +91,9 @@ interface TrainingJob {
   dataset: ExampleDataset;
   trainer: TrainerConfig;
   corpus: 'real' | 'synthetic';
-  fingerprint: RunFingerprint;
-  /** Metadata stored in the final checkpoint (read back by evaluate to name the table row), besides the run's id. */
+  /** What identifies the run beside its model, trainer settings and dataset (a saved state must match it). */
+  identity: RunFingerprint;
+  /** Metadata stored in the checkpoints it writes (read back by evaluate to name the table row), besides their run ids. */
   checkpointMeta: Record<string, string>;
   row?: TableRow;
   /** The id of the run that wrote the checkpoint this one starts from (finetuning from pretrained weights). */
@@ -123,126 +119,101 @@ function quote(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w./=:+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** The flags of a training run as TrainingRun's options. */
+function runOptions(job: TrainingJob, log: (m: string) => void): TrainingRunOptions {
+  const { args } = job;
+  return {
+    writingParams: args.writingParams!, stateFile: args.stateFile, fresh: args.fresh, identity: job.identity,
+    checkpointMeta: job.checkpointMeta, vocab: job.vocab,
+    runId: (startedAt) => runId({ startedAt, verb: args.verb, variant: job.model.config.variant, preset: args.scale, seed: args.seed }), snapshotEpochs: args.snapshotEpochs, microBatchSize: args.microBatch,
+    // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
+    threads: args.threads ?? defaultTrainingThreads(job.backend.name),
+    checkpointEverySteps: args.checkpointEvery,
+    checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
+    stopAfterStep: args.stopAfter, log,
+  };
+}
+
+/** The first line a training run prints: its size, model, backend, threads and seed. */
+function describeRun(job: TrainingJob, run: TrainingRun): string {
+  const { trainer, config, threads } = run;
+  return `${job.label}: ${trainer.totalSteps} steps (${config.maxEpochs} epochs of ${job.dataset.length} examples, batch ${config.batchSize}), ` +
+    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
+    `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${config.microBatchSize}, seed ${job.args.seed}`;
+}
+
+/** Writes the record of each snapshot, once: a replayed snapshot keeps the record of the session that wrote it. */
+function snapshotRecorder(job: TrainingJob, session: (id: string) => TrainingSession, log: (m: string) => void): (s: Snapshot) => void {
+  return ({ epoch, ofEpochs, file, id, trainer: t, replayed }) => {
+    if (replayed) {
+      // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
+      log(`snapshot after epoch ${epoch}/${ofEpochs}: model written again to ${file} (the state this session resumed from ` +
+        `was saved before it); its record from the earlier session stands (${id})`);
+      return;
+    }
+    const curve = t.lossCurve();
+    const recordFile = writeRunRecord(job.args.resultsDir, trainingRecord(job, session(id), {
+      completed: false, snapshot: { epoch, ofEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
+      finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve: perEpoch(curve), wallSeconds: t.trainingSeconds,
+    }, { writingParams: file, runWritingParams: job.args.writingParams! }));
+    log(`snapshot after epoch ${epoch}/${ofEpochs}: model written to ${file}, record ${recordFile}`);
+  };
+}
+
 async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise<number> {
   const { args } = job;
-  const stateFile = args.stateFile ?? `${args.writingParams}.state`;
-  // Batches go through the model DEFAULT_MICRO_BATCH rows at a time, grouped by length (exact, see trainer.ts):
-  // the course's batch of 128 does not fit the wasm backend's 4 GB heap, and short rows skip their padding.
-  job.trainer.microBatchSize = args.microBatch ?? DEFAULT_MICRO_BATCH;
-  const maxEpochs = job.trainer.maxEpochs;
-  const late = args.snapshotEpochs.filter((e) => e >= maxEpochs);
+  const late = args.snapshotEpochs.filter((e) => e >= job.trainer.maxEpochs);
   if (late.length > 0) {
-    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${maxEpochs}); ` +
+    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${job.trainer.maxEpochs}); ` +
       'the final model is written to --writing-params anyway');
   }
-  // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
-  const threads = args.threads ?? defaultTrainingThreads(job.backend.name);
-  const helper = threads > 1 ? await GradientHelper.start(job.model.config) : undefined;
-  const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer, { helper });
   const bar = new ProgressBar(job.label, process.stderr);
   const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));
-  log(`${job.label}: ${trainer.totalSteps} steps (${job.trainer.maxEpochs} epochs of ${job.dataset.length} examples, batch ${job.trainer.batchSize}), ` +
-    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
-    `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
-
-  const started = new Date();
+  const run = await TrainingRun.create(job.model, job.dataset, job.trainer, runOptions(job, log));
+  log(describeRun(job, run));
+  // Records carry the trainer's settings as run (micro-batch size included).
+  const ran: TrainingJob = { ...job, trainer: run.config };
   // The code this session runs (read now: commits made while a long run goes on are not its code).
   const commit = currentCommit();
-  // When the run's first session started: kept in the training state, so every session's records share it.
-  let runStartedAt: string | undefined = started.toISOString();
-  let id = '';
+  const session = (id: string): TrainingSession => ({ id, run: run.id, started: run.sessionStarted, commit, threads: run.threads });
   const stopListening = onSigint(io);
   let result;
   try {
-    if (fs.existsSync(stateFile)) {
-      if (args.fresh) {
-        fs.rmSync(stateFile);
-        log(`--fresh: removed the saved state ${stateFile}`);
-      } else {
-        const saved = readTrainingState(stateFile);
-        const diff = fingerprintMismatch(saved.fingerprint, job.fingerprint);
-        if (diff) {
-          throw new UsageError(`${stateFile} holds the state of a different run (${diff}); ` +
-            'use the original settings to resume it, or --fresh to start over');
-        }
-        restoreTrainingState(trainer, saved, stateFile);
-        runStartedAt = saved.runStartedAt;
-        log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
-      }
-    }
-    // The run's id: from its first session's start, so that every session's records and checkpoints agree on it.
-    id = runId({ startedAt: runStartedAt ?? started.toISOString(), verb: args.verb, variant: job.model.config.variant, preset: args.scale, seed: args.seed });
-    const passed = args.snapshotEpochs.filter((e) => e * trainer.stepsPerEpoch <= trainer.stepsDone);
-    if (passed.length > 0) log(`--snapshot-epochs: epoch${passed.length > 1 ? 's' : ''} ${passed.join(',')} already done before this session, no snapshot`);
-
-    result = await trainer.train({
+    result = await run.train({
       onStep: args.quiet ? undefined : (i) => bar.update(i),
-      shouldStop: () => stopRequests > 0 || (args.stopAfter !== undefined && trainer.stepsDone >= args.stopAfter),
-      onCheckpoint: (t) => {
-        if (t.stepsDone >= t.totalSteps) return; // the final model is written below instead
-        saveTrainingState(stateFile, t, job.fingerprint, runStartedAt);
-        log(`checkpoint: step ${t.stepsDone}/${t.totalSteps} saved to ${stateFile}`);
-      },
-      onEpochEnd: (epoch, t) => {
-        if (!args.snapshotEpochs.includes(epoch)) return;
-        const file = snapshotFile(args.writingParams!, epoch);
-        const snapshotId = `${id}-e${epoch}`;
-        saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch), runId: snapshotId });
-        if (fs.existsSync(recordFile(args.resultsDir, snapshotId))) {
-          // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
-          log(`snapshot after epoch ${epoch}/${maxEpochs}: model written again to ${file} (the state this session resumed from ` +
-            `was saved before it); its record from the earlier session stands (${snapshotId})`);
-          return true;
-        }
-        const curve = t.lossCurve();
-        const written = writeRunRecord(args.resultsDir, trainingRecord(job, { id: snapshotId, run: id, started, commit, threads }, {
-          completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
-          finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve: perEpoch(curve), wallSeconds: t.trainingSeconds,
-        }, { writingParams: file, runWritingParams: args.writingParams! }));
-        log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${written}`);
-        return true; // save the state now, so that a resume starts after the snapshot
-      },
-      checkpointEverySteps: args.checkpointEvery,
-      checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
+      shouldStop: () => stopRequests > 0,
+      onSnapshot: snapshotRecorder(ran, session, log),
     });
   } catch (e) {
     if (e instanceof TrainingDivergedError) {
-      log(`${e.message}. ${fs.existsSync(stateFile) ? `Last good state: ${stateFile}.` : 'No state was saved yet.'}`);
+      log(`${e.message}. ${run.hasSavedState() ? `Last good state: ${run.stateFile}.` : 'No state was saved yet.'}`);
       return EXIT.diverged;
     }
+    if (e instanceof RunSettingsError) throw new UsageError(`${e.message}; use the original settings to resume it, or --fresh to start over`);
     throw e;
   } finally {
     stopListening();
-    trainer.dispose();
-    await helper?.dispose();
+    await run.dispose();
   }
   if (!result.completed) {
-    log(`stopped at step ${result.steps}/${trainer.totalSteps}; the training state is in ${stateFile}.\n` +
+    log(`stopped at step ${result.steps}/${run.trainer.totalSteps}; the training state is in ${run.stateFile}.\n` +
       `Resume with the same command: mingpt ${quote(argv)}`);
     return EXIT.interrupted;
   }
-  saveCheckpoint(args.writingParams!, job.model, job.vocab, { ...job.checkpointMeta, runId: id });
-  if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
-  const written = writeRunRecord(args.resultsDir, trainingRecord(job, { id, run: id, started, commit, threads }, {
+  const written = writeRunRecord(args.resultsDir, trainingRecord(ran, session(run.id), {
     completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: perEpoch(result.curve),
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
-  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatSeconds(result.seconds)} in this one)` : '';
-  log(`${job.label} done in ${formatSeconds(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
+  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatDuration(result.seconds)} in this one)` : '';
+  log(`${job.label} done in ${formatDuration(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
     `model written to ${args.writingParams}, record ${written}`);
   if (args.json) {
     io.out(JSON.stringify({
       verb: args.verb, final_loss: result.finalLoss, first_loss: result.curve[0]?.loss, tokens: result.tokens,
-      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: written, id,
+      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: written, id: run.id,
     }));
   }
   return EXIT.ok;
-}
-
-/** Where the snapshot after `epoch` goes: `run.params` -> `run.e100.params` (or `run` -> `run.e100`). */
-export function snapshotFile(writingParams: string, epoch: number): string {
-  const m = /^(.*)\.params$/.exec(writingParams);
-  return m ? `${m[1]}.e${epoch}.params` : `${writingParams}.e${epoch}`;
 }
 
 /** The session a training record comes from: its id and its run's, when it started, its code, its threads. */
@@ -278,11 +249,8 @@ function presetFor(args: CliArgs, stage: 'pretrain' | 'finetune'): ScalePreset {
   return withOverrides(scalePreset(args.scale), args.overrides, stage);
 }
 
-function fingerprintOf(args: CliArgs, preset: ScalePreset, model: GPTConfig, trainer: TrainerConfig, datasetLength: number): RunFingerprint {
-  return {
-    verb: args.verb, scale: preset.name, model: JSON.stringify(model), trainer: JSON.stringify(trainer),
-    datasetLength, readingParams: args.readingParams ? path.resolve(args.readingParams) : null,
-  };
+function identityOf(args: CliArgs, preset: ScalePreset): RunFingerprint {
+  return { verb: args.verb, scale: preset.name, readingParams: args.readingParams ? path.resolve(args.readingParams) : null };
 }
 
 async function pretrain(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io, argv: readonly string[]): Promise<number> {
@@ -296,7 +264,7 @@ async function pretrain(args: CliArgs, data: DataSources, backend: BackendInfo, 
   try {
     return await train({
       label: 'pretrain', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.pretrainCorpus),
-      fingerprint: fingerprintOf(args, preset, config, trainer, dataset.length),
+      identity: identityOf(args, preset),
       checkpointMeta: { stage: 'pretrain', pretrained: 'false', scale: preset.name, corpus, seed: String(args.seed) },
       files: args.pretrainCorpus ? { pretrainCorpus: args.pretrainCorpus } : {},
     }, io, argv);
@@ -329,7 +297,7 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   try {
     return await train({
       label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.finetuneCorpus),
-      fingerprint: fingerprintOf(args, preset, model.config, trainer, dataset.length),
+      identity: identityOf(args, preset),
       checkpointMeta, parent,
       row: tableRow(checkpointMeta, model.config.variant),
       files: {

@@ -4,22 +4,14 @@
  * every `everySeconds` instead, so logs stay readable.
  */
 import type { StepInfo } from '../mingpt/trainer';
-
-export function formatSeconds(s: number): string {
-  if (!Number.isFinite(s)) return '?';
-  const t = Math.round(s);
-  const h = Math.floor(t / 3600);
-  const m = Math.floor((t % 3600) / 60);
-  const sec = t % 60;
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
-}
+import { formatDuration } from '../util/format';
 
 export function progressLine(label: string, i: StepInfo, width = 24): string {
   const frac = i.step / i.totalSteps;
   const filled = Math.round(frac * width);
   const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
   return `${label} [${bar}] ${i.step}/${i.totalSteps} epoch ${i.epoch} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)} ` +
-    `${Math.round(i.tokensPerSec)} tok/s ETA ${formatSeconds(i.etaSeconds)}`;
+    `${Math.round(i.tokensPerSec)} tok/s ETA ${formatDuration(i.etaSeconds)}`;
 }
 
 export class ProgressBar {

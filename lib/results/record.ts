@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { writeFileAtomic } from './atomic';
+import { writeFileAtomic } from '../util/atomic';
 import type { CurvePoint, TrainerConfig } from '../mingpt/trainer';
 import type { GPTConfig, Variant } from '../mingpt/config';
 

@@ -8,13 +8,10 @@
  * once from `assets/plotly.min.js` and draw every `.workbook-plot` with `assets/workbook.js`.
  */
 import * as path from 'path';
+import { escapeHtml, escapeHtmlAttribute } from '../../lib/util/format';
 import { createMarkdown, highlight } from './markdown';
 import { stripAnsi } from './execute';
 import { Notebook, NotebookCell, NotebookOutput, text } from './notebook';
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 const WORKBOOK_SCRIPT = /<script\b[^>]*\bdata-workbook=["'](?:plotly-lib|figure)["'][^>]*>[\s\S]*?<\/script\s*>/gi;
 const PLOT_DIV = /<div\b[^>]*\bclass=["'][^"']*\bworkbook-plot\b/gi;
@@ -196,7 +193,7 @@ export function renderNotebook(nb: Notebook, name: string): RenderedNotebook {
       const outHtml = outputs.map((o) => o.html).filter(Boolean).join('\n');
       parts.push(
         `<section class="cell code" id="${anchor}">` +
-          `<div class="input"><span class="prompt">[${count}]</span><pre class="hljs"><code class="language-${escapeHtml(language)}">${highlight(source, language)}</code></pre></div>` +
+          `<div class="input"><span class="prompt">[${count}]</span><pre class="hljs"><code class="language-${escapeHtmlAttribute(language)}">${highlight(source, language)}</code></pre></div>` +
           (outHtml ? `<div class="outputs">${outHtml}</div>` : '') +
           `</section>`,
       );
