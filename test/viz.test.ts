@@ -1,7 +1,7 @@
 /** The plot helper: figure builders and the HTML contract the notebooks and the static site rely on. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { barChart, escapeHtmlAttribute, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
+import { barChart, escapeHtmlAttribute, figureBundle, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, plotlySource, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
 
 /** Undoes escapeHtmlAttribute, as a browser does when reading the attribute. */
 function unescapeHtml(s: string): string {
@@ -17,30 +17,60 @@ function figureFromHtml(html: string): { id: string; figure: Figure } {
 describe('viz', () => {
   beforeEach(() => resetPlotState());
 
-  it('the first plot carries the plotly library inline, later ones do not', () => {
+  afterEach(() => {
+    delete process.env.WORKBOOK_PLOTLY;
+  });
+
+  it('a figure carries no plotly.js: the notebook server serves it (WORKBOOK_PLOTLY unset or "served")', () => {
+    const html = plot(linePlot({ y: [1, 2, 3] })) ?? '';
+    assert.equal(inKernel(), false, 'mocha is not a kernel');
+    assert.ok(html.startsWith('<div class="workbook-plot"'));
+    assert.ok(html.length < 10_000, `${html.length} characters`);
+    // Where the server serves plotly.min.js (installed there by scripts/setup-jupyter.sh), no CDN.
+    assert.match(html, /'nbextensions\/' \+ asset \+ '\/plotly\.min\.js'/);
+    assert.match(html, /'\/' \+ asset \+ '\/static\/plotly\.min\.js'/);
+    assert.match(html, /var id = "workbook-plot-[0-9a-f]{8}-1", asset = "transformers-workbook"/);
+    assert.ok(!/https?:\/\//i.test(html), 'no address outside the page');
+  });
+
+  it('with WORKBOOK_PLOTLY=inline the first figure of a session carries plotly.js, later ones do not', () => {
+    process.env.WORKBOOK_PLOTLY = 'inline';
     const first = plot(linePlot({ y: [1, 2, 3] })) ?? '';
     const second = renderPlot(linePlot({ y: [3, 2, 1] }));
-    assert.equal(inKernel(), false, 'mocha is not a kernel');
     const lib = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
     assert.ok(first.startsWith('<script data-workbook="plotly-lib">'));
     assert.ok(first.length > lib.length, 'the whole library is inlined');
     assert.ok(first.includes(lib.slice(0, 2000)), 'it is the installed plotly.js-dist-min');
     assert.ok(!second.includes('data-workbook="plotly-lib"'));
     assert.equal(first.match(/<\/script/gi)?.length, 2, 'no </script inside the library: one closes it, one closes the figure script');
-    assert.ok(!/https?:\/\/cdn/i.test(second), 'no CDN');
+    process.env.WORKBOOK_PLOTLY = 'cdn';
+    assert.throws(() => plotlySource(), /WORKBOOK_PLOTLY="cdn" is not a plotly source: use "served" .* or "inline"/);
   });
 
-  it('every figure is a div with deterministic ids and its data as escaped JSON, then a drawing script', () => {
+  it('every figure is a div with session-unique ids and its data as escaped JSON, then a drawing script', () => {
     const fig: Figure = { data: [{ type: 'bar', x: ['a "quoted" <tag> & more'], y: [1] }], layout: { title: "it's" } };
     const a = figureFromHtml(figureHtml(fig));
     const b = figureFromHtml(figureHtml(fig));
-    assert.equal(a.id, 'workbook-plot-1');
-    assert.equal(b.id, 'workbook-plot-2');
+    // One random prefix per kernel session, so that two notebooks open in one JupyterLab page never share an id.
+    const [, session] = /^workbook-plot-([0-9a-f]{8})-1$/.exec(a.id) ?? [];
+    assert.ok(session, a.id);
+    assert.equal(b.id, `workbook-plot-${session}-2`);
     // Titles are written in the { text } form that plotly.js 3+ requires.
     assert.deepEqual(a.figure, { data: fig.data, layout: { title: { text: "it's" } } });
     const html = figureHtml(fig);
-    assert.match(html, /<\/div><script data-workbook="figure">[\s\S]*window\.Plotly\.newPlot[\s\S]*showPlotlyLibrary\(\)[\s\S]*<\/script>$/);
+    assert.match(html, /<\/div><script data-workbook="figure">[\s\S]*Plotly\.newPlot[\s\S]*<\/script>$/);
+    assert.ok(html.includes('bash scripts/setup-jupyter.sh') && html.includes('showPlotlyLibrary()'), 'a page without plotly.js says how to get it');
     assert.equal(escapeHtmlAttribute('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it("a figure's display output also holds it in plotly's own mime type, and a line of text", () => {
+    const fig = linePlot({ y: [1, 2] }, { title: 'loss' });
+    const bundle = figureBundle(fig, 'fixed-id');
+    assert.deepEqual(Object.keys(bundle).sort(), ['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
+    const normalized = normalizeFigure(fig);
+    assert.deepEqual(bundle['application/vnd.plotly.v1+json'], { data: normalized.data, layout: normalized.layout, config: { responsive: true, displaylogo: false } });
+    assert.equal(figureFromHtml(bundle['text/html'] as string).id, 'fixed-id');
+    assert.equal(bundle['text/plain'], 'plotly figure: loss');
   });
 
   it('string titles become { text } titles, which plotly 3+ needs (it drops plain strings)', () => {
@@ -53,6 +83,7 @@ describe('viz', () => {
   });
 
   it('showPlotlyLibrary returns the library and marks it as shown', () => {
+    process.env.WORKBOOK_PLOTLY = 'inline';
     const html = showPlotlyLibrary() ?? '';
     assert.ok(html.startsWith('<script data-workbook="plotly-lib">') && html.endsWith('</script>'));
     assert.ok(!(plot(linePlot({ y: [1] })) ?? '').includes('plotly-lib'));
