@@ -1,7 +1,7 @@
 /** The plot helper: figure builders and the HTML contract the notebooks and the static site rely on. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { barChart, escapeHtmlAttribute, figureBundle, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, plotlySource, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
+import { barChart, binCounts, escapeHtmlAttribute, figureBundle, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, plotlySource, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
 
 /** Undoes escapeHtmlAttribute, as a browser does when reading the attribute. */
 function unescapeHtml(s: string): string {
@@ -106,7 +106,19 @@ describe('viz', () => {
 
     const h = histogram([{ name: 'x', values: [1, 2] }, { name: 'y', values: [3] }], {}, { bins: { start: 0, end: 4, size: 1 } });
     assert.equal(h.layout?.barmode, 'overlay');
-    assert.deepEqual(h.data[1].type === 'histogram' && h.data[1].xbins, { start: 0, end: 4, size: 1 });
+    // Fixed bins: counted here and drawn as bars one bin wide, so the figure holds counts, not every value.
+    assert.deepEqual(h.data[0], { type: 'bar', name: 'x', x: [0.5, 1.5, 2.5, 3.5], y: [0, 1, 1, 0], width: 1, opacity: 0.6 });
+    assert.deepEqual(h.data[1].type === 'bar' && h.data[1].y, [0, 0, 0, 1]);
+    assert.equal(h.layout?.bargap, 0);
+    const many = histogram({ values: Float64Array.from({ length: 40000 }, (_, i) => (i % 100) / 100) }, {}, { bins: { start: 0, end: 1, size: 0.05 } });
+    assert.ok(JSON.stringify(many).length < 2000, '40,000 values become 20 counts');
+    // Bins are [start + k size, start + (k+1) size); a value at `end` counts in the last bin; outside ones are left out.
+    assert.deepEqual(binCounts([0, 0.99, 1, 2, 2.5, 3, -1, 3.01], { start: 0, end: 3, size: 1 }).heights, [2, 1, 3]);
+    assert.deepEqual(binCounts([0, 1, 1, 3], { start: 0, end: 4, size: 2 }, 'percent').heights, [75, 25]);
+    assert.deepEqual(binCounts([0, 1, 1, 3], { start: 0, end: 4, size: 2 }, 'density').heights, [0.375, 0.125]);
+    assert.throws(() => binCounts([1], { start: 0, end: 1, size: 0 }), /bins need end > start and size > 0/);
+    // Without bins plotly bins the raw values.
+    assert.deepEqual(histogram({ values: [1, 2] }).data[0], { type: 'histogram', name: undefined, x: [1, 2], histnorm: undefined, opacity: undefined });
 
     assert.throws(() => barChart(['a'], [1, 2]), /1 labels but 2 values/);
     const both = sideBySide([histogram({ values: [1] }, { title: 'left' }), histogram({ values: [2] }, { title: 'right' })]);

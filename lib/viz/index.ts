@@ -102,6 +102,8 @@ export interface BarTrace extends TraceBase {
   orientation?: 'v' | 'h';
   x: (number | string)[];
   y: (number | string)[];
+  /** Bar width in x units (a histogram's bin size). */
+  width?: number;
   text?: string[];
   marker?: { color?: Color | Color[] };
 }
@@ -189,19 +191,43 @@ export interface HistogramOptions {
   histnorm?: HistogramTrace['histnorm'];
 }
 
-/** Histograms of one or more samples, overlaid with transparency when there are several. */
+/**
+ * Counts of `values` in the bins [start + k size, start + (k+1) size) up to `end` (a value at `end` counts in the
+ * last bin, values outside are left out), normalised as plotly's histnorm: '' counts, 'percent', 'probability'
+ * (a share of the values binned), 'density' (probability per unit of x).
+ */
+export function binCounts(values: Numbers, bins: { start: number; end: number; size: number }, histnorm: HistogramTrace['histnorm'] = ''): { centers: number[]; heights: number[] } {
+  const { start, end, size } = bins;
+  if (!(size > 0) || !(end > start)) throw new Error(`histogram: bins need end > start and size > 0, got start ${start}, end ${end}, size ${size}`);
+  const n = Math.ceil((end - start) / size - 1e-9);
+  const counts = new Array<number>(n).fill(0);
+  let binned = 0;
+  for (const v of Array.from(values)) {
+    if (!(v >= start && v <= end)) continue;
+    counts[Math.min(n - 1, Math.floor((v - start) / size))]++;
+    binned++;
+  }
+  const scale = histnorm === 'percent' ? 100 / binned : histnorm === 'probability' ? 1 / binned : histnorm === 'density' ? 1 / (binned * size) : 1;
+  return { centers: counts.map((_, k) => start + (k + 0.5) * size), heights: counts.map((c) => (binned === 0 ? 0 : c * scale)) };
+}
+
+/**
+ * Histograms of one or more samples, overlaid with transparency when there are several. With fixed `bins` the
+ * counts are computed here and drawn as bars, so that a figure of 40,000 draws carries a few hundred numbers,
+ * not 40,000; without, plotly bins the raw values.
+ */
 export function histogram(series: HistogramSeries | HistogramSeries[], layout: Partial<Layout> = {}, opts: HistogramOptions = {}): Figure {
   const list = Array.isArray(series) ? series : [series];
   if (list.length === 0) throw new Error('histogram: no series given');
-  const data: HistogramTrace[] = list.map((s) => ({
-    type: 'histogram',
-    name: s.name,
-    x: toArray(s.values),
-    xbins: opts.bins,
-    histnorm: opts.histnorm,
-    opacity: list.length > 1 ? 0.6 : undefined,
-  }));
-  return { data, layout: { barmode: 'overlay', showlegend: list.length > 1, ...layout } };
+  const opacity = list.length > 1 ? 0.6 : undefined;
+  const bins = opts.bins;
+  const data: PlotlyTrace[] = bins
+    ? list.map((s): BarTrace => {
+        const { centers, heights } = binCounts(s.values, bins, opts.histnorm);
+        return { type: 'bar', name: s.name, x: centers, y: heights, width: bins.size, opacity };
+      })
+    : list.map((s): HistogramTrace => ({ type: 'histogram', name: s.name, x: toArray(s.values), histnorm: opts.histnorm, opacity }));
+  return { data, layout: { barmode: 'overlay', bargap: 0, showlegend: list.length > 1, ...layout } };
 }
 
 /** Bars with labels. */
@@ -245,6 +271,7 @@ export function sideBySide(figures: Figure[], layout: Partial<Layout> = {}): Fig
       annotations.push({ text, x: (domain[0] + domain[1]) / 2, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false, font: { size: 13 } });
     }
     if (f.layout?.barmode) out.barmode = f.layout.barmode;
+    if (f.layout?.bargap !== undefined) out.bargap = f.layout.bargap;
   });
   out.annotations = [...annotations, ...(layout.annotations ?? [])];
   return { data, layout: out };
