@@ -83,6 +83,8 @@ async function startServer(jupyter: string, args: string[], tokenFlag: string, d
   let log = '';
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  // An interrupted run (Ctrl-C) skips mocha's after hooks: the server (and with it its kernels) goes with the process.
+  process.once('exit', () => child.kill('SIGTERM'));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
