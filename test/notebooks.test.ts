@@ -125,7 +125,7 @@ describe('executing notebooks through the tslab kernel', function () {
     const out = path.join(tmp, 'demo.ipynb');
     const seen: number[] = [];
     const env = { WORKBOOK_SCALE: 'smoke', WORKBOOK_PLOTLY: 'inline' }; // as `npm run build` executes
-    const result = await executeNotebook(FIXTURE, out, { kernel, cellTimeoutS: 60, env, onCell: (n) => seen.push(n) });
+    const result = await executeNotebook(FIXTURE, out, { kernel, cellTimeoutS: 240, env, onCell: (n) => seen.push(n) });
     assert.equal(fs.readFileSync(FIXTURE, 'utf8'), before);
     const nb: Notebook = readNotebook(out);
     const codeNumbers = nb.cells.map((c, i) => (c.cell_type === 'code' ? i + 1 : 0)).filter((n) => n > 0);

@@ -1,7 +1,7 @@
 /** Training progress in notebooks: one line that updates in place, or a few printed lines outside a kernel. */
 import * as assert from 'node:assert/strict';
 import { formatSeconds, progressDisplay, progressLine } from '../lib/cli/progress';
-import type { StepInfo } from '../lib/mingpt/trainer';
+import type { StepInfo } from '../lib/mingpt/trainer'; // the trainer's own type: progressDisplay must accept it
 
 /** `n` steps, one every `msPerStep` of a fake clock; returns what the callback showed or printed. */
 function run(n: number, msPerStep: number, withDisplay: boolean): { shown: string[]; printed: string[] } {
@@ -40,7 +40,7 @@ describe('progress in notebooks', () => {
   it('a short run shows its first and last step only once each', () => {
     const { shown } = run(2, 10, true);
     assert.equal(shown.length, 2);
-    assert.equal(progressLine('x', { step: 2, epoch: 1, loss: 1, lr: 1e-3, tokens: 0, totalSteps: 2, tokensPerSec: 1, etaSeconds: 0 }, 4), 'x [####] 2/2 epoch 1 loss 1.0000 lr 1.00e-3 1 tok/s ETA 0s');
+    assert.equal(progressLine('x', { step: 2, epoch: 1, loss: 1, lr: 1e-3, totalSteps: 2, tokensPerSec: 1, etaSeconds: 0 }, 4), 'x [####] 2/2 epoch 1 loss 1.0000 lr 1.00e-3 1 tok/s ETA 0s');
     assert.equal(formatSeconds(3725), '1h02m');
   });
 });

@@ -6,9 +6,21 @@
  * `progressDisplay` is the notebooks': one output line that each update replaces (Jupyter's update_display_data),
  * so a live notebook shows one moving line and a saved or executed notebook keeps only the last one.
  */
-import type { StepInfo } from '../mingpt/trainer';
 import { updatableDisplay } from '../viz/kernel';
 
+/**
+ * What a progress line shows of a training step: the fields of the trainer's StepInfo (lib/mingpt/trainer.ts) that
+ * it reads, said here so that a notebook importing this file does not compile the whole trainer.
+ */
+export interface StepInfo {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  tokensPerSec: number;
+  etaSeconds: number;
+}
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s)) return '?';
   const t = Math.round(s);
