@@ -7,7 +7,7 @@
  *
  * Options: --json (one JSON object), --steps N (measured, default 5), --warmup N (default 2), --batch B
  * (default 128), --micro M (default 8: the batch runs as micro-batches of M rows sorted by length, each cut
- * after its own last real target, gradients added exactly (lib/backend/accumulate.ts); 0: one pass through
+ * after its own last real target, gradients added exactly (lib/mingpt/micro_batches.ts); 0: one pass through
  * Trainer.trainStep, which needs more than the 4 GB wasm heap at batch 128), --threads 1|2 (default: 2 on wasm with
  * 2+ cores; 2: a helper thread computes half of the micro-batches, lib/mingpt/parallel.ts),
  * --variant vanilla|rope, --no-trim (compute the PAD columns too), --no-eval,
@@ -30,7 +30,7 @@ import { Batch, MINGPT_TRAINER_DEFAULTS, Trainer } from '../lib/mingpt/trainer';
 import { datasetBatches } from '../lib/mingpt/batches';
 import { SCALES } from '../lib/mingpt/presets';
 import { predictBirthplaces } from '../lib/eval/evaluate';
-import { splitByLength } from '../lib/backend/accumulate';
+import { splitByLength } from '../lib/mingpt/micro_batches';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
 
 export interface BenchOptions {

@@ -11,7 +11,7 @@ import { parseArgs } from 'util';
 import { CorpusChoice, loadCorpus } from '../lib/data/corpus';
 import { DataError } from '../lib/data/errors';
 import { formatQaTsv, holdOut } from '../lib/data/hold_out';
-import { writeFileAtomic } from '../lib/results/atomic';
+import { writeFileAtomic } from '../lib/util/atomic';
 
 function main(): void {
   const { values, positionals } = parseArgs({

@@ -33,7 +33,8 @@ function erf(x: number): number {
   return s * y;
 }
 
-function referenceLogits(model: GPT, ids: number[]): number[][] {
+/** Logits of every position, and the attention weights attention[layer][head][query][key] (0 for key > query). */
+function referenceForward(model: GPT, ids: number[]): { logits: number[][]; attention: number[][][][] } {
   const c = model.config;
   const P = new Map([...model.params].map(([k, v]) => [k, Array.from(v.dataSync())]));
   const get = (k: string) => P.get(k) as number[];
@@ -59,13 +60,16 @@ function referenceLogits(model: GPT, ids: number[]): number[][] {
     return out;
   };
   let x = ids.map((id, t) => Array.from({ length: C }, (_, j) => get('tok_emb.weight')[id * C + j] + (c.variant === 'vanilla' ? get('pos_emb')[t * C + j] : 0)));
+  const attention: number[][][][] = [];
   for (let l = 0; l < c.nLayer; l++) {
     const p = (s: string) => get(`blocks.${l}.${s}`);
     const qkv = x.map((v) => linear(layerNorm(v, p('ln1.weight'), p('ln1.bias')), p('attn.qkv.weight'), p('attn.qkv.bias')));
     // Head h reads its own 3D-wide slice of the 3C outputs: [q_h | k_h | v_h].
     const part = (t: number, h: number, which: number) => qkv[t].slice(h * 3 * D + which * D, h * 3 * D + (which + 1) * D);
     const attended = x.map(() => new Array<number>(C).fill(0));
+    attention.push([]);
     for (let h = 0; h < H; h++) {
+      attention[l].push([]);
       for (let t = 0; t < T; t++) {
         const q = c.variant === 'rope' ? rope(part(t, h, 0), t) : part(t, h, 0);
         const scores = Array.from({ length: t + 1 }, (_, s) => {
@@ -75,6 +79,7 @@ function referenceLogits(model: GPT, ids: number[]): number[][] {
         const m = Math.max(...scores);
         const w = scores.map((s) => Math.exp(s - m));
         const z = w.reduce((a, e) => a + e, 0);
+        attention[l][h].push(Array.from({ length: T }, (_, s) => (s <= t ? w[s] / z : 0)));
         for (let s = 0; s <= t; s++) part(s, h, 2).forEach((e, j) => (attended[t][h * D + j] += (w[s] / z) * e));
       }
     }
@@ -84,7 +89,12 @@ function referenceLogits(model: GPT, ids: number[]): number[][] {
       return linear(hidden, p('mlp.2.weight'), p('mlp.2.bias')).map((e, j) => v[j] + e);
     });
   }
-  return x.map((v) => linear(layerNorm(v, get('ln_f.weight'), get('ln_f.bias')), get('head.weight'), undefined));
+  const logits = x.map((v) => linear(layerNorm(v, get('ln_f.weight'), get('ln_f.bias')), get('head.weight'), undefined));
+  return { logits, attention };
+}
+
+function referenceLogits(model: GPT, ids: number[]): number[][] {
+  return referenceForward(model, ids).logits;
 }
 
 function ids2d(rows: number[][]): tf.Tensor2D {
@@ -169,6 +179,54 @@ describe('minGPT model', () => {
       model.dispose();
     });
   }
+
+  for (const variant of ['vanilla', 'rope'] as const) {
+    it(`${variant}: attentionMaps are the attention weights of the plain-JavaScript forward pass`, () => {
+      const model = new GPT(tinyConfig(variant), 2);
+      randomizeParams(model, 3);
+      for (const ids of [[3, 1, 4, 1, 5, 6], [2, 6, 5]]) {
+        const tensors = tf.memory().numTensors;
+        const maps = model.attentionMaps(ids);
+        assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
+        const want = referenceForward(model, ids).attention;
+        assert.equal(maps.length, 2, 'one map per layer');
+        maps.forEach((layer, l) => {
+          assert.equal(layer.length, 2, 'one map per head');
+          layer.forEach((map, h) => {
+            assert.equal(map.length, ids.length);
+            map.forEach((row, i) => {
+              assert.equal(row.length, ids.length);
+              assert.ok(Math.abs(row.reduce((a, e) => a + e, 0) - 1) < 1e-5, `layer ${l} head ${h} row ${i} sums to 1`);
+              row.forEach((w, j) => {
+                if (j > i) assert.equal(w, 0, `layer ${l} head ${h}: query ${i} sees no later key ${j}`);
+                assert.ok(Math.abs(w - want[l][h][i][j]) < 1e-5, `layer ${l} head ${h} [${i}][${j}]: ${w} vs ${want[l][h][i][j]}`);
+              });
+            });
+          });
+        });
+      }
+      model.dispose();
+    });
+  }
+
+  it('attentionMaps by hand: RoPE scores of constant queries and keys depend only on the offset', () => {
+    // One head of size 2 (one rotation frequency, 1 radian per position). Zero qkv weights leave each query and
+    // key at its bias: q = k = (1, 0) at every position. Rotated by their positions, q_i . k_j = cos(i - j), so
+    // query i weights key j <= i by exp(cos(i - j) / sqrt 2), normalised over j.
+    const model = new GPT({ vocabSize: 5, blockSize: 4, nLayer: 1, nHead: 1, nEmbd: 2, dropout: 0, variant: 'rope' }, 0);
+    tf.tidy(() => {
+      model.params.get('blocks.0.attn.qkv.weight')!.assign(tf.zeros([6, 2]));
+      model.params.get('blocks.0.attn.qkv.bias')!.assign(tf.tensor1d([1, 0, 1, 0, 0, 0])); // [q | k | v]
+    });
+    const [[map]] = model.attentionMaps([1, 2, 3, 4]);
+    for (let i = 0; i < 4; i++) {
+      const w = Array.from({ length: i + 1 }, (_, j) => Math.exp(Math.cos(i - j) / Math.SQRT2));
+      const z = w.reduce((a, e) => a + e, 0);
+      for (let j = 0; j < 4; j++) assert.ok(Math.abs(map[i][j] - (j <= i ? w[j] / z : 0)) < 1e-6, `[${i}][${j}]: ${map[i][j]}`);
+    }
+    assert.ok(Math.abs(map[2][0] - 1 / 3) > 0.1, `the offsets matter: ${map[2][0]} is far from an even 1/3`);
+    model.dispose();
+  });
 
   it('logits have shape (B, T, vocabSize); T may be shorter than blockSize', () => {
     const model = new GPT(tinyConfig('rope'), 0);

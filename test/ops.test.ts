@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { causalAttention, causalAttentionReference, dropout, dropoutMask } from '../lib/backend/ops';
+import { MASKED, causalAttention, causalAttentionReference, causalAttentionWeights, causalMask, dropout, dropoutMask, qkvHeads, qkvHeadsReference } from '../lib/backend/ops';
 import { Rng } from '../lib/util/random';
 import { maxAbsDiff } from './numeric_helpers';
 
@@ -49,6 +49,40 @@ describe('causalAttention', () => {
       tf.dispose([q, k, v]);
     });
   }
+
+  // Decoding: the queries are the last T of the past + T positions whose keys and values are known.
+  for (const [past, T] of [[5, 1], [3, 4], [1, 16]]) {
+    it(`with ${past} cached positions and ${T} new: the last ${T} rows of attention over all ${past + T} (both implementations)`, () => {
+      const rng = new Rng(past * 100 + T);
+      const shape: [number, number, number, number] = [2, 3, past + T, 8];
+      const [q, k, v] = [0, 1, 2].map(() => randomTensor(rng, shape));
+      const want = tf.tidy(() => tf.slice(causalAttentionReference(q, k, v), [0, 0, past, 0], [-1, -1, T, -1]).dataSync());
+      const newQueries = tf.slice(q, [0, 0, past, 0], [-1, -1, T, -1]);
+      for (const f of [causalAttention, causalAttentionReference]) {
+        const y = f(newQueries, k, v, { past });
+        assert.deepStrictEqual(y.shape, [2, 3, T, 8]);
+        assert.ok(maxAbsDiff(y.dataSync(), want) < 1e-5, `${f.name}: max diff ${maxAbsDiff(y.dataSync(), want)}`);
+        y.dispose();
+      }
+      assert.throws(() => causalAttention(newQueries, k, v, { past: past + 1 }), new RegExp(`k shape \\[2,3,${past + T},8\\] differs from q shape \\[2,3,${T},8\\] and ${past + 1} cached positions`));
+      tf.dispose([q, k, v, newQueries]);
+    });
+  }
+
+  it('the weights: rows sum to 1, MASKED keys get exactly 0, and the mask lets query i see keys up to past + i', () => {
+    assert.deepStrictEqual(causalMask(2, 1).arraySync(), [[0, 0, MASKED], [0, 0, 0]]);
+    const rng = new Rng(4);
+    const q = randomTensor(rng, [1, 2, 3, 4]);
+    const k = randomTensor(rng, [1, 2, 5, 4]);
+    const w = causalAttentionWeights(q, k, { past: 2 }).arraySync() as number[][][][];
+    for (const head of w[0]) {
+      head.forEach((row, i) => {
+        assert.ok(Math.abs(row.reduce((a, b) => a + b, 0) - 1) < 1e-6, `row ${i} sums to ${row.reduce((a, b) => a + b, 0)}`);
+        row.forEach((x, j) => (j > 2 + i ? assert.strictEqual(x, 0) : assert.ok(x > 0)));
+      });
+    }
+    tf.dispose([q, k]);
+  });
 
   it('the first query attends only to the first key: y[0] = v[0]', () => {
     const rng = new Rng(3);
@@ -123,6 +157,38 @@ describe('causalAttention', () => {
     tf.dispose(causalAttention(q, k, v, { dropout: 0.2, seed: 3, training: true }));
     assert.strictEqual(tf.memory().numTensors, before);
     tf.dispose([q, k, v]);
+  });
+});
+
+describe('qkvHeads', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it('gives the heads of the plain Linear-then-split, values and gradients, in the [q_h | k_h | v_h] layout', () => {
+    const rng = new Rng(21);
+    const [B, T, C, H] = [2, 5, 12, 3];
+    const x = tf.tensor3d(rng.normals(B * T * C), [B, T, C]);
+    const w = tf.tensor2d(rng.normals(3 * C * C), [3 * C, C]);
+    const b = tf.tensor1d(rng.normals(3 * C));
+    const fast = qkvHeads(x, w, b, H);
+    const ref = qkvHeadsReference(x, w, b, H);
+    fast.forEach((t, i) => {
+      assert.deepStrictEqual(t.shape, [B, H, T, C / H]);
+      assert.ok(maxAbsDiff(t.dataSync(), ref[i].dataSync()) < 1e-5, `${'qkv'[i]}: max diff ${maxAbsDiff(t.dataSync(), ref[i].dataSync())}`);
+    });
+    // By hand: head 1's key at (batch 1, time 2) is rows 3D + D .. 3D + 2D - 1 of x W^T + b there (D = 4).
+    const xv = x.arraySync()[1][2], wv = w.arraySync(), bv = b.arraySync();
+    const want = Array.from({ length: 4 }, (_, j) => bv[16 + j] + xv.reduce((a, e, i) => a + wv[16 + j][i] * e, 0));
+    assert.ok(maxAbsDiff(Float32Array.from((fast[1].arraySync() as number[][][][])[1][1][2]), want) < 1e-5);
+    const lossOf = (f: typeof qkvHeads) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.addN(f(xx as tf.Tensor3D, ww, bb, H).map((t, i) => tf.sum(tf.mul(t, i + 1)))) as tf.Scalar;
+    const gFast = tf.grads(lossOf(qkvHeads))([x, w, b]);
+    const gRef = tf.grads(lossOf(qkvHeadsReference))([x, w, b]);
+    gFast.forEach((g, i) => assert.ok(maxAbsDiff(g.dataSync(), gRef[i].dataSync()) < 1e-4, `gradient ${['x', 'weight', 'bias'][i]}`));
+    assert.throws(() => qkvHeads(x, w, b, 5), /nHead must divide the width 12, got 5/);
+    assert.throws(() => qkvHeads(x, tf.zeros([C, C]), b, H), /weight must be \[36, 12\], got \[12,12\]/);
+    tf.dispose([x, w, b, ...fast, ...ref, ...gFast, ...gRef]);
   });
 });
 

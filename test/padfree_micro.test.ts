@@ -1,18 +1,18 @@
 /**
  * Micro-batches sorted by length, each cut after its own last real target, give the loss and gradients of
- * the whole padded batch (lib/backend/accumulate.ts).
+ * the whole padded batch (lib/mingpt/micro_batches.ts).
  */
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { splitByLength, TokenBatch } from '../lib/backend/accumulate';
-import { sumWeightedGrads } from '../lib/mingpt/grads';
+import { splitByLength, sumWeightedGrads } from '../lib/mingpt/micro_batches';
+import type { Batch } from '../lib/data/batch';
 import { GPT } from '../lib/mingpt/model';
 import { Rng } from '../lib/util/random';
 
 const V = 20, T = 24;
 
-function paddedBatch(rng: Rng, reals: number[]): TokenBatch {
+function paddedBatch(rng: Rng, reals: number[]): Batch {
   const B = reals.length;
   const x = new Int32Array(B * T), y = new Int32Array(B * T);
   let useful = 0;
@@ -28,9 +28,9 @@ function paddedBatch(rng: Rng, reals: number[]): TokenBatch {
 
 /**
  * What the trainer does with the parts (lib/mingpt/trainer.ts): each weighted by its share of the real
- * targets, summed by sumWeightedGrads (lib/mingpt/grads.ts). The model has no dropout, so seeds do not matter.
+ * targets, summed by sumWeightedGrads (lib/mingpt/micro_batches.ts). The model has no dropout, so seeds do not matter.
  */
-function accumulate(model: GPT, parts: TokenBatch[]): { loss: number; grads: Record<string, tf.Tensor> } {
+function accumulate(model: GPT, parts: Batch[]): { loss: number; grads: Record<string, tf.Tensor> } {
   const total = parts.reduce((n, p) => n + p.usefulTokens, 0);
   const weighted = parts.filter((p) => p.usefulTokens > 0).map((p, k) => ({ ...p, weight: p.usefulTokens / total, seed: k }));
   const { loss, grads } = sumWeightedGrads(model, weighted);

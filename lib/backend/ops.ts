@@ -28,7 +28,58 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
   return fusedAvailable() && x.dtype === 'float32' ? layerNormFused(x, gamma, beta, eps) : layerNormReference(x, gamma, beta, eps);
 }
 
+/**
+ * Queries, keys and values of every head from a fused Linear(C, 3C) whose 3C outputs are laid out head after
+ * head as [q_h | k_h | v_h] (3 * D each, D = C / nHead): x (B, T, C), weight (3C, C) as PyTorch stores it,
+ * bias (3C) -> q, k, v, each (B, nHead, T, D). The plain way computes x W^T + b and splits it: `qkvHeadsReference`.
+ *
+ * Here the weight is split instead: viewed as (H, 3, D * C), slice 0, 1 or 2 of the middle axis holds the q, k
+ * or v rows of all heads, in head order, so three Linears give the three directly. Same numbers, but it moves
+ * 3C x C weights instead of B x T x 3C activations, whose strided split is slow on wasm. (The biases are added
+ * apart: the wasm fused matMul accepts only a bias whose own buffer is 1-D.)
+ */
+export function qkvHeads(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [B, T, C] = checkQkv(x, weight, bias, nHead);
+  const H = nHead;
+  const D = C / H;
+  return tf.tidy(() => {
+    const w = tf.reshape(weight, [H, 3, D * C]);
+    const b = tf.reshape(bias, [H, 3, D]);
+    return [0, 1, 2].map((part) => {
+      const wPart = tf.reshape(tf.slice(w, [0, part, 0], [H, 1, D * C]), [C, C]) as tf.Tensor2D;
+      const bPart = tf.reshape(tf.slice(b, [0, part, 0], [H, 1, D]), [C]);
+      const y = tf.reshape(tf.fused.matMul({ a: tf.reshape(x, [B * T, C]) as tf.Tensor2D, b: wPart, transposeB: true }), [B, T, C]);
+      return tf.transpose(tf.reshape(tf.add(y, bPart), [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D;
+    }) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+/** `qkvHeads` as the course writes it: y = x W^T + b, viewed as (B, T, H, 3D), split in three on the last axis. */
+export function qkvHeadsReference(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [B, T, C] = checkQkv(x, weight, bias, nHead);
+  const D = C / nHead;
+  return tf.tidy(() => {
+    const y = tf.add(tf.matMul(tf.reshape(x, [B * T, C]), weight, false, true), bias);
+    const parts = tf.split(tf.reshape(y, [B, T, nHead, 3 * D]), 3, 3);
+    return parts.map((p) => tf.transpose(p, [0, 2, 1, 3])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+function checkQkv(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [number, number, number] {
+  if (x.rank !== 3) throw new Error(`qkvHeads: x must be (B, T, C), got shape [${x.shape}]`);
+  const C = x.shape[2];
+  if (!Number.isInteger(nHead) || nHead < 1 || C % nHead !== 0) throw new Error(`qkvHeads: nHead must divide the width ${C}, got ${nHead}`);
+  if (weight.rank !== 2 || weight.shape[0] !== 3 * C || weight.shape[1] !== C) throw new Error(`qkvHeads: weight must be [${3 * C}, ${C}], got [${weight.shape}]`);
+  if (bias.rank !== 1 || bias.shape[0] !== 3 * C) throw new Error(`qkvHeads: bias must be [${3 * C}], got [${bias.shape}]`);
+  return x.shape as [number, number, number];
+}
+
 export interface AttentionOptions {
+  /**
+   * Keys before the first query (decoding with cached keys and values): q holds positions past .. past + T - 1,
+   * k and v hold positions 0 .. past + T - 1. Default 0: queries and keys are the same positions.
+   */
+  past?: number;
   /** Probability of zeroing an attention weight during training (0 = none). */
   dropout?: number;
   /** Seed of the dropout mask; required when dropout is used, so that runs are reproducible. */
@@ -38,39 +89,54 @@ export interface AttentionOptions {
 }
 
 /** Large negative number added to masked scores: exp() of it is exactly 0 in float32, and it is never NaN. */
-const MASKED = -1e9;
+export const MASKED = -1e9;
 
 /**
- * (T, T) additive mask: 0 where key j <= query i, MASKED above the diagonal. Made afresh by each call (a
- * 64 KB upload at T = 128, negligible next to the attention itself) so that no tensor outlives the step.
+ * (T, past + T) additive mask: 0 where key j <= past + i (query i sits at position past + i), MASKED after.
+ * Made afresh by each call (a 64 KB upload at T = 128, negligible next to the attention itself) so that no
+ * tensor outlives the step.
  */
-export function causalMask(T: number): tf.Tensor2D {
-  const vals = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) vals.fill(MASKED, i * T + i + 1, (i + 1) * T);
-  return tf.tensor2d(vals, [T, T]);
+export function causalMask(T: number, past = 0): tf.Tensor2D {
+  const S = past + T;
+  const vals = new Float32Array(T * S);
+  for (let i = 0; i < T; i++) vals.fill(MASKED, i * S + past + i + 1, (i + 1) * S);
+  return tf.tensor2d(vals, [T, S]);
 }
 
-function checkShapes(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D): void {
-  const same = (a: number[], b: number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+/** The number of cached keys before the first query; checks that k and v have past + T positions. */
+function checkShapes(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, opts: AttentionOptions): number {
+  const past = opts.past ?? 0;
   if (q.rank !== 4) throw new Error(`causalAttention: q must be (B, H, T, D), got shape [${q.shape}]`);
-  if (!same(q.shape, k.shape)) throw new Error(`causalAttention: k shape [${k.shape}] differs from q shape [${q.shape}]`);
-  if (!same(q.shape, v.shape)) throw new Error(`causalAttention: v shape [${v.shape}] differs from q shape [${q.shape}]`);
+  if (!Number.isInteger(past) || past < 0) throw new Error(`causalAttention: past must be an integer >= 0, got ${opts.past}`);
+  const [B, H, T, D] = q.shape;
+  const want = [B, H, past + T, D];
+  const same = (a: number[]) => a.length === 4 && a.every((x, i) => x === want[i]);
+  const cached = past > 0 ? ` and ${past} cached positions` : '';
+  if (!same(k.shape)) throw new Error(`causalAttention: k shape [${k.shape}] differs from q shape [${q.shape}]${cached}`);
+  if (!same(v.shape)) throw new Error(`causalAttention: v shape [${v.shape}] differs from q shape [${q.shape}]${cached}`);
+  return past;
+}
+
+/**
+ * The attention probabilities of causal attention, softmax(q k^T / sqrt(D) + M), (B, H, T, D) x
+ * (B, H, past + T, D) -> (B, H, T, past + T): row i holds the weights query i gives keys 0 .. past + i, zeros
+ * after. Plain tf ops: the reference formula (and what a plot of attention shows).
+ */
+export function causalAttentionWeights(q: tf.Tensor4D, k: tf.Tensor4D, opts: Pick<AttentionOptions, 'past'> = {}): tf.Tensor4D {
+  const past = checkShapes(q, k, k, opts);
+  const [, , T, D] = q.shape;
+  return tf.tidy(() => tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), causalMask(T, past))) as tf.Tensor4D);
 }
 
 /**
  * Causal scaled dot-product attention, the textbook formula in plain tf ops:
- *   y = dropout(softmax(q k^T / sqrt(D) + M)) v,   M[i, j] = 0 if j <= i else -inf,
- * on (B, H, T, D) tensors. Differentiable through tf's own gradients. The reference for the fast path.
+ *   y = dropout(softmax(q k^T / sqrt(D) + M)) v,   M[i, j] = 0 if j <= past + i else -inf,
+ * on (B, H, T, D) queries and (B, H, past + T, D) keys and values. Differentiable through tf's own gradients.
+ * The reference for the fast path.
  */
 export function causalAttentionReference(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, opts: AttentionOptions = {}): tf.Tensor4D {
-  checkShapes(q, k, v);
-  const [, , T, D] = q.shape;
-  return tf.tidy(() => {
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(D)), causalMask(T));
-    let att: tf.Tensor = tf.softmax(scores);
-    att = applyDropout(att, opts);
-    return tf.matMul(att, v) as tf.Tensor4D;
-  });
+  checkShapes(q, k, v, opts);
+  return tf.tidy(() => tf.matMul(applyDropout(causalAttentionWeights(q, k, opts), opts), v) as tf.Tensor4D);
 }
 
 function applyDropout(att: tf.Tensor, opts: AttentionOptions): tf.Tensor {
@@ -119,17 +185,26 @@ function fillMask(out: Float32Array, rate: number, seed: number): Float32Array {
 }
 
 /**
- * Causal self-attention, (B, H, T, D) -> (B, H, T, D). Same values and gradients as
- * `causalAttentionReference`, computed the fastest way known for the active backend.
+ * Causal self-attention, (B, H, T, D) queries over (B, H, past + T, D) keys and values -> (B, H, T, D). Same
+ * values and gradients as `causalAttentionReference`, computed the fastest way known for the active backend.
  */
 export function causalAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, opts: AttentionOptions = {}): tf.Tensor4D {
-  checkShapes(q, k, v);
+  const past = checkShapes(q, k, v, opts);
   const [, , T, D] = q.shape;
+  const scale = 1 / Math.sqrt(D);
   return tf.tidy(() => {
-    // The 1/sqrt(D) scale on q (T x D numbers per head) instead of on the scores (T x T): same product,
-    // a quarter of the multiplications here and in the gradient at T = 128, D = 32.
-    const scores = tf.add(tf.matMul(tf.mul(q, 1 / Math.sqrt(D)), k, false, true), causalMask(T));
-    const att = applyDropout(tf.softmax(scores), opts);
-    return tf.matMul(att, v) as tf.Tensor4D;
+    if (past === 0) {
+      // Training. The 1/sqrt(D) scale on q (T x D numbers per head) instead of on the scores (T x T): same
+      // product, a quarter of the multiplications here and in the gradient at T = 128, D = 32.
+      const scores = tf.add(tf.matMul(tf.mul(q, scale), k, false, true), causalMask(T));
+      return tf.matMul(applyDropout(tf.softmax(scores), opts), v) as tf.Tensor4D;
+    }
+    if (T === 1) {
+      // Decoding one position: it sees every key, no mask. Broadcast products beat B * H tiny matMuls on wasm.
+      const att = applyDropout(tf.softmax(tf.mul(tf.sum(tf.mul(q, k), -1), scale)), opts); // (B, H, past + 1)
+      return tf.sum(tf.mul(tf.expandDims(att, 3), v), 2, true) as tf.Tensor4D;
+    }
+    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), causalMask(T, past));
+    return tf.matMul(applyDropout(tf.softmax(scores), opts), v) as tf.Tensor4D;
   });
 }

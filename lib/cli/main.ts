@@ -2,35 +2,30 @@
  * `mingpt`: the course's run.py as a command-line tool (pretrain, finetune, evaluate), plus the London
  * baseline. Progress goes to stderr, results to stdout (`--json`: exactly one JSON line). Training saves a
  * resumable state regularly and on Ctrl-C; running the same command again continues where it stopped.
- * Every run writes a record under --results-dir (lib/results/record.ts).
+ * Every run writes a record under --results-dir (lib/results/record.ts; default runs/, git-ignored).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { CliArgs, UsageError, USAGE, parseCli } from './args';
-import { ProgressBar, formatSeconds } from './progress';
-import { finetuningSetup, pretrainingSetup } from './setups';
+import { ProgressBar } from './progress';
+import { formatDuration } from '../util/format';
+import { finetuningSetup, pretrainingSetup } from '../mingpt/setups';
 import { BackendInfo, describeBackend, initBackend } from '../backend';
 import { GPT } from '../mingpt/model';
-import { GPTConfig } from '../mingpt/config';
-import { loadCheckpoint, saveCheckpoint } from '../mingpt/checkpoint';
+import { loadCheckpoint } from '../mingpt/checkpoint';
 import { ScalePreset, presetModelConfig, scalePreset, withOverrides } from '../mingpt/presets';
-import { Trainer, TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
-import { GradientHelper, defaultTrainingThreads } from '../mingpt/parallel';
-import { datasetBatches, ExampleDataset } from '../mingpt/batches';
-import { RunFingerprint, fingerprintMismatch, readTrainingState, restoreTrainingState, saveTrainingState } from '../mingpt/run_state';
-import { RunRecord, TableRow, currentCommit, readRunRecords, recordedSnapshot, writeRunRecord } from '../results/record';
+import { TrainerConfig, TrainingDivergedError } from '../mingpt/trainer';
+import { defaultTrainingThreads } from '../mingpt/parallel';
+import type { ExampleDataset } from '../mingpt/batches';
+import type { RunFingerprint } from '../mingpt/run_state';
+import { RunSettingsError, Snapshot, TrainingRun, TrainingRunOptions } from '../mingpt/training_run';
+import { PresetChoice, RECORD_FORMAT, RunRecord, TableRow, currentCommit, perEpoch, predictionsFile, runId, writeRunRecord } from '../results/record';
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
 import { QA, readEvalTsv, readQaTsv } from '../data/tsv';
 import { Vocab } from '../data/vocab';
 import { AnswerProfile, answerProfile, londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
-
-/**
- * Rows per forward/backward pass unless --micro-batch says otherwise: the fastest measured with two threads
- * (bench/README.md), peak RSS about 1.6 GB at the course's size.
- */
-export const DEFAULT_MICRO_BATCH = 8;
 
 /** Exit codes: 0 done, 1 error, 2 usage, 3 training diverged, 130 interrupted (resumable). */
 export const EXIT = { ok: 0, error: 1, usage: 2, diverged: 3, interrupted: 130 } as const;
@@ -92,10 +87,13 @@ interface TrainingJob {
   dataset: ExampleDataset;
   trainer: TrainerConfig;
   corpus: 'real' | 'synthetic';
-  fingerprint: RunFingerprint;
-  /** Metadata stored in the final checkpoint (read back by evaluate to name the table row). */
+  /** What identifies the run beside its model, trainer settings and dataset (a saved state must match it). */
+  identity: RunFingerprint;
+  /** Metadata stored in the checkpoints it writes (read back by evaluate to name the table row), besides their run ids. */
   checkpointMeta: Record<string, string>;
   row?: TableRow;
+  /** The id of the run that wrote the checkpoint this one starts from (finetuning from pretrained weights). */
+  parent?: string;
   files: Record<string, string>;
   /** What the record keeps about generated data (DataSources.notes). */
   dataNotes: Record<string, string>;
@@ -117,143 +115,124 @@ function quote(argv: readonly string[]): string {
   return argv.map((a) => (/^[\w./=:+-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** The flags of a training run as TrainingRun's options. */
+function runOptions(job: TrainingJob, log: (m: string) => void): TrainingRunOptions {
+  const { args } = job;
+  return {
+    writingParams: args.writingParams!, stateFile: args.stateFile, fresh: args.fresh, identity: job.identity,
+    checkpointMeta: job.checkpointMeta, vocab: job.vocab,
+    runId: (startedAt) => runId({ startedAt, verb: args.verb, variant: job.model.config.variant, preset: args.scale, seed: args.seed }), snapshotEpochs: args.snapshotEpochs, microBatchSize: args.microBatch,
+    // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
+    threads: args.threads ?? defaultTrainingThreads(job.backend.name),
+    checkpointEverySteps: args.checkpointEvery,
+    checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
+    stopAfterStep: args.stopAfter, log,
+  };
+}
+
+/** The first line a training run prints: its size, model, backend, threads and seed. */
+function describeRun(job: TrainingJob, run: TrainingRun): string {
+  const { trainer, config, threads } = run;
+  return `${job.label}: ${trainer.totalSteps} steps (${config.maxEpochs} epochs of ${job.dataset.length} examples, batch ${config.batchSize}), ` +
+    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
+    `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${config.microBatchSize}, seed ${job.args.seed}`;
+}
+
+/** Writes the record of each snapshot, once: a replayed snapshot keeps the record of the session that wrote it. */
+function snapshotRecorder(job: TrainingJob, session: (id: string) => TrainingSession, log: (m: string) => void): (s: Snapshot) => void {
+  return ({ epoch, ofEpochs, file, id, trainer: t, replayed }) => {
+    if (replayed) {
+      // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
+      log(`snapshot after epoch ${epoch}/${ofEpochs}: model written again to ${file} (the state this session resumed from ` +
+        `was saved before it); its record from the earlier session stands (${id})`);
+      return;
+    }
+    const curve = t.lossCurve();
+    const recordFile = writeRunRecord(job.args.resultsDir, trainingRecord(job, session(id), {
+      completed: false, snapshot: { epoch, ofEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
+      finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve: perEpoch(curve), wallSeconds: t.trainingSeconds,
+    }, { writingParams: file, runWritingParams: job.args.writingParams! }));
+    log(`snapshot after epoch ${epoch}/${ofEpochs}: model written to ${file}, record ${recordFile}`);
+  };
+}
+
 async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise<number> {
   const { args } = job;
-  const stateFile = args.stateFile ?? `${args.writingParams}.state`;
-  // Batches go through the model DEFAULT_MICRO_BATCH rows at a time, grouped by length (exact, see trainer.ts):
-  // the course's batch of 128 does not fit the wasm backend's 4 GB heap, and short rows skip their padding.
-  job.trainer.microBatchSize = args.microBatch ?? DEFAULT_MICRO_BATCH;
-  const maxEpochs = job.trainer.maxEpochs;
-  const late = args.snapshotEpochs.filter((e) => e >= maxEpochs);
+  const late = args.snapshotEpochs.filter((e) => e >= job.trainer.maxEpochs);
   if (late.length > 0) {
-    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${maxEpochs}); ` +
+    throw new UsageError(`--snapshot-epochs ${late.join(',')}: snapshots must come before the run's last epoch (${job.trainer.maxEpochs}); ` +
       'the final model is written to --writing-params anyway');
   }
-  // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
-  const threads = args.threads ?? defaultTrainingThreads(job.backend.name);
-  const helper = threads > 1 ? await GradientHelper.start(job.model.config) : undefined;
-  const trainer = new Trainer(job.model, datasetBatches(job.dataset), job.trainer, { helper });
   const bar = new ProgressBar(job.label, process.stderr);
   const log = (m: string): void => (args.quiet ? io.err(m) : bar.log(m));
-  log(`${job.label}: ${trainer.totalSteps} steps (${job.trainer.maxEpochs} epochs of ${job.dataset.length} examples, batch ${job.trainer.batchSize}), ` +
-    `model ${JSON.stringify(job.model.config)} (${job.model.numParams()} parameters), backend ${job.backend.name}, ` +
-    `${threads} thread${threads > 1 ? 's' : ''}, micro-batches of ${job.trainer.microBatchSize}, seed ${args.seed}`);
-
-  const started = new Date();
+  const run = await TrainingRun.create(job.model, job.dataset, job.trainer, runOptions(job, log));
+  log(describeRun(job, run));
+  // Records carry the trainer's settings as run (micro-batch size included).
+  const ran: TrainingJob = { ...job, trainer: run.config };
   // The code this session runs (read now: commits made while a long run goes on are not its code).
   const commit = currentCommit();
-  // When the run's first session started: kept in the training state, so every session's records share it.
-  let runStartedAt: string | undefined = started.toISOString();
+  const session = (id: string): TrainingSession => ({ id, run: run.id, started: run.sessionStarted, commit, threads: run.threads });
   const stopListening = onSigint(io);
   let result;
   try {
-    if (fs.existsSync(stateFile)) {
-      if (args.fresh) {
-        fs.rmSync(stateFile);
-        log(`--fresh: removed the saved state ${stateFile}`);
-      } else {
-        const saved = readTrainingState(stateFile);
-        const diff = fingerprintMismatch(saved.fingerprint, job.fingerprint);
-        if (diff) {
-          throw new UsageError(`${stateFile} holds the state of a different run (${diff}); ` +
-            'use the original settings to resume it, or --fresh to start over');
-        }
-        restoreTrainingState(trainer, saved, stateFile);
-        runStartedAt = saved.runStartedAt;
-        log(`resuming from ${stateFile} at step ${trainer.stepsDone}/${trainer.totalSteps}`);
-      }
-    }
-    const passed = args.snapshotEpochs.filter((e) => e * trainer.stepsPerEpoch <= trainer.stepsDone);
-    if (passed.length > 0) log(`--snapshot-epochs: epoch${passed.length > 1 ? 's' : ''} ${passed.join(',')} already done before this session, no snapshot`);
-
-    result = await trainer.train({
+    result = await run.train({
       onStep: args.quiet ? undefined : (i) => bar.update(i),
-      shouldStop: () => stopRequests > 0 || (args.stopAfter !== undefined && trainer.stepsDone >= args.stopAfter),
-      onCheckpoint: (t) => {
-        if (t.stepsDone >= t.totalSteps) return; // the final model is written below instead
-        saveTrainingState(stateFile, t, job.fingerprint, runStartedAt);
-        log(`checkpoint: step ${t.stepsDone}/${t.totalSteps} saved to ${stateFile}`);
-      },
-      onEpochEnd: (epoch, t) => {
-        if (!args.snapshotEpochs.includes(epoch)) return;
-        const file = snapshotFile(args.writingParams!, epoch);
-        saveCheckpoint(file, job.model, job.vocab, { ...job.checkpointMeta, snapshotEpoch: String(epoch) });
-        const recorded = recordedSnapshot(readRunRecords(args.resultsDir), {
-          runWritingParams: args.writingParams!, epoch, runStartedAt, model: job.model.config, trainer: job.trainer, seed: args.seed,
-        });
-        if (recorded) {
-          // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
-          log(`snapshot after epoch ${epoch}/${maxEpochs}: model written again to ${file} (the state this session resumed from ` +
-            `was saved before it); its record from the earlier session stands (started ${recorded.startedAt})`);
-          return true;
-        }
-        const curve = t.lossCurve().slice();
-        const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, { started, runStartedAt, commit, threads }, {
-          completed: false, snapshot: { epoch, ofEpochs: maxEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
-          finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve, wallSeconds: t.trainingSeconds,
-        }, { writingParams: file, runWritingParams: args.writingParams! }));
-        log(`snapshot after epoch ${epoch}/${maxEpochs}: model written to ${file}, record ${recordFile}`);
-        return true; // save the state now, so that a resume starts after the snapshot
-      },
-      checkpointEverySteps: args.checkpointEvery,
-      checkpointEverySeconds: args.checkpointEvery === undefined ? args.checkpointSeconds : undefined,
+      shouldStop: () => stopRequests > 0,
+      onSnapshot: snapshotRecorder(ran, session, log),
     });
   } catch (e) {
     if (e instanceof TrainingDivergedError) {
-      log(`${e.message}. ${fs.existsSync(stateFile) ? `Last good state: ${stateFile}.` : 'No state was saved yet.'}`);
+      log(`${e.message}. ${run.hasSavedState() ? `Last good state: ${run.stateFile}.` : 'No state was saved yet.'}`);
       return EXIT.diverged;
     }
+    if (e instanceof RunSettingsError) throw new UsageError(`${e.message}; use the original settings to resume it, or --fresh to start over`);
     throw e;
   } finally {
     stopListening();
-    trainer.dispose();
-    await helper?.dispose();
+    await run.dispose();
   }
   if (!result.completed) {
-    log(`stopped at step ${result.steps}/${trainer.totalSteps}; the training state is in ${stateFile}.\n` +
+    log(`stopped at step ${result.steps}/${run.trainer.totalSteps}; the training state is in ${run.stateFile}.\n` +
       `Resume with the same command: mingpt ${quote(argv)}`);
     return EXIT.interrupted;
   }
-  saveCheckpoint(args.writingParams!, job.model, job.vocab, job.checkpointMeta);
-  if (fs.existsSync(stateFile)) fs.rmSync(stateFile);
-  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(job, { started, runStartedAt, commit, threads }, {
-    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
+  const written = writeRunRecord(args.resultsDir, trainingRecord(ran, session(run.id), {
+    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: perEpoch(result.curve),
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
-  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatSeconds(result.seconds)} in this one)` : '';
-  log(`${job.label} done in ${formatSeconds(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
-    `model written to ${args.writingParams}, record ${recordFile}`);
+  const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatDuration(result.seconds)} in this one)` : '';
+  log(`${job.label} done in ${formatDuration(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
+    `model written to ${args.writingParams}, record ${written}`);
   if (args.json) {
     io.out(JSON.stringify({
       verb: args.verb, final_loss: result.finalLoss, first_loss: result.curve[0]?.loss, tokens: result.tokens,
-      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: recordFile,
+      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: written, id: run.id,
     }));
   }
   return EXIT.ok;
 }
 
-/** Where the snapshot after `epoch` goes: `run.params` -> `run.e100.params` (or `run` -> `run.e100`). */
-export function snapshotFile(writingParams: string, epoch: number): string {
-  const m = /^(.*)\.params$/.exec(writingParams);
-  return m ? `${m[1]}.e${epoch}.params` : `${writingParams}.e${epoch}`;
+/** The session a training record comes from: its id and its run's, when it started, its code, its threads. */
+interface TrainingSession { id: string; run: string; started: Date; commit: string | null; threads: number }
+
+/** The preset of a run as data: its name and the flags that changed it. */
+function presetChoice(args: CliArgs): PresetChoice {
+  return { base: args.scale, overrides: Object.fromEntries(Object.entries(args.overrides).filter(([, v]) => v !== undefined)) as Record<string, number> };
 }
 
-/** The session a training record comes from: when it and its run started, its code, its threads. */
-interface TrainingSession { started: Date; runStartedAt: string | undefined; commit: string | null; threads: number }
-
 /** The record of a training run (or of one of its snapshots); `sessions` goes to the notes when there were several. */
-function trainingRecord(job: TrainingJob, { started, runStartedAt, commit, threads }: TrainingSession,
+function trainingRecord(job: TrainingJob, { id, run, started, commit, threads }: TrainingSession,
   outcome: Pick<RunRecord, 'completed' | 'snapshot' | 'steps' | 'tokens' | 'finalLoss' | 'curve' | 'wallSeconds'>,
   written: Record<string, string>, sessions = 1): RunRecord {
   const { args } = job;
   return {
-    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
+    format: RECORD_FORMAT, id, verb: args.verb, ...(job.parent ? { parent: job.parent } : {}), run, row: job.row,
+    variant: job.model.config.variant, corpus: job.corpus, preset: presetChoice(args),
     seed: args.seed, backend: job.backend.name, commit, startedAt: started.toISOString(),
-    ...(runStartedAt !== undefined ? { runStartedAt } : {}),
     model: job.model.config, trainer: job.trainer, ...outcome,
     files: { ...job.files, ...written },
     notes: withNotes({
-      ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
+      ...job.dataNotes,
       threads: String(threads), microBatch: String(job.trainer.microBatchSize),
       // Which kernels ran the products (OpenBLAS's family, or XNNPACK): the wall time depends on it.
       backendDetail: describeBackend(job.backend),
@@ -266,11 +245,8 @@ function presetFor(args: CliArgs, stage: 'pretrain' | 'finetune'): ScalePreset {
   return withOverrides(scalePreset(args.scale), args.overrides, stage);
 }
 
-function fingerprintOf(args: CliArgs, preset: ScalePreset, model: GPTConfig, trainer: TrainerConfig, datasetLength: number): RunFingerprint {
-  return {
-    verb: args.verb, scale: preset.name, model: JSON.stringify(model), trainer: JSON.stringify(trainer),
-    datasetLength, readingParams: args.readingParams ? path.resolve(args.readingParams) : null,
-  };
+function identityOf(args: CliArgs, preset: ScalePreset): RunFingerprint {
+  return { verb: args.verb, scale: preset.name, readingParams: args.readingParams ? path.resolve(args.readingParams) : null };
 }
 
 async function pretrain(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io, argv: readonly string[]): Promise<number> {
@@ -284,7 +260,7 @@ async function pretrain(args: CliArgs, data: DataSources, backend: BackendInfo, 
   try {
     return await train({
       label: 'pretrain', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.pretrainCorpus),
-      fingerprint: fingerprintOf(args, preset, config, trainer, dataset.length),
+      identity: identityOf(args, preset),
       checkpointMeta: { stage: 'pretrain', pretrained: 'false', scale: preset.name, corpus, seed: String(args.seed) },
       files: args.pretrainCorpus ? { pretrainCorpus: args.pretrainCorpus } : {},
     }, io, argv);
@@ -302,10 +278,13 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const pretrainLength = pretrainingSetup(preset, vocab, text, args.seed).dataset.length;
   const { dataset, trainer } = finetuningSetup(preset, vocab, data.finetunePairs(), pretrainLength, fromPretrained, args.seed);
   let model: GPT;
+  let parent: string | undefined;
   if (fromPretrained) {
     const { blockSize, nLayer, nHead, nEmbd } = preset.model;
     const variant = args.variantGiven ? { variant: args.variant } : {};
-    model = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } }).model;
+    const loaded = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } });
+    model = loaded.model;
+    parent = parentOf(loaded.meta);
   } else {
     model = new GPT(presetModelConfig(preset, vocab.size, args.variant), args.seed);
   }
@@ -314,8 +293,8 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   try {
     return await train({
       label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.finetuneCorpus),
-      fingerprint: fingerprintOf(args, preset, model.config, trainer, dataset.length),
-      checkpointMeta,
+      identity: identityOf(args, preset),
+      checkpointMeta, parent,
       row: tableRow(checkpointMeta, model.config.variant),
       files: {
         ...(args.finetuneCorpus ? { finetuneCorpus: args.finetuneCorpus } : {}),
@@ -325,6 +304,11 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   } finally {
     model.dispose();
   }
+}
+
+/** The id of the run that wrote a checkpoint (its metadata's runId; checkpoints written before runs had ids have none). */
+function parentOf(meta: Record<string, unknown>): string | undefined {
+  return typeof meta.runId === 'string' ? meta.runId : undefined;
 }
 
 /** A record's notes, or undefined when there is nothing to note. */
@@ -360,6 +344,8 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const started = Date.now();
   // The questions first: a bad file is reported before the model is loaded.
   const { questions, pairs } = data.evalSet();
+  // Without answers nothing is scored or recorded: the predictions must go to --outputs.
+  if (!pairs && !args.outputs) throw new UsageError(`${args.evalCorpus}: questions without answers, nothing to score; give --outputs FILE for the predictions`);
   const vocab = Vocab.fromCorpus(data.pretrainText());
   const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: args.variantGiven ? { variant: args.variant } : {} });
   try {
@@ -373,25 +359,28 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
       },
     });
     if (process.stderr.isTTY && !args.quiet) bar.log('');
-    writePredictions(args.outputs!, predictions);
-    const files = { readingParams: args.readingParams!, outputs: args.outputs!, ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
+    if (args.outputs) writePredictions(args.outputs, predictions);
+    const files = { readingParams: args.readingParams!, ...(args.outputs ? { outputs: args.outputs } : {}), ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
     if (!pairs) {
       io.err(`No gold birth places provided; ${predictions.length} predictions written to ${args.outputs}`);
       if (args.json) io.out(JSON.stringify({ verb: 'evaluate', accuracy: null, correct: null, total: predictions.length, outputs: args.outputs }));
       return EXIT.ok;
     }
     const r = scorePredictions(predictions, pairs);
+    const seed = Number(meta.seed ?? args.seed);
+    const startedAt = new Date(started).toISOString();
+    const parent = parentOf(meta);
     const record: RunRecord = {
-      format: 'mingpt-run/1', verb: 'evaluate', row: tableRow(meta, model.config.variant), variant: model.config.variant,
-      corpus: data.label(args.evalCorpus), scale: String(meta.scale ?? 'unknown'), seed: Number(meta.seed ?? args.seed),
-      backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(),
+      format: RECORD_FORMAT, id: runId({ startedAt, verb: 'evaluate', variant: model.config.variant, seed }), verb: 'evaluate',
+      ...(parent ? { parent } : {}), row: tableRow(meta, model.config.variant), variant: model.config.variant,
+      corpus: data.label(args.evalCorpus), seed, backend: backend.name, commit: currentCommit(), startedAt,
       wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
       notes: withNotes(data.notes(args.evalCorpus)),
     };
-    const recordFile = writeRunRecord(args.resultsDir, record);
-    io.err(`predictions written to ${args.outputs}; record ${recordFile}`);
+    const written = keepWithPredictions(args.resultsDir, record, predictions);
+    io.err(`${args.outputs ? `predictions written to ${args.outputs}; ` : ''}record ${written}`);
     const profile = answerProfile(predictions, pairs);
-    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs, record: recordFile, by_chance: profile.byChance });
+    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs ?? null, record: written, id: record.id, by_chance: profile.byChance });
     io.err(describeProfile(profile));
     return EXIT.ok;
   } finally {
@@ -405,16 +394,23 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
   if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} holds questions alone (no line has a tab: a test-inputs file, or tabs replaced by spaces?)`);
   const r = londonBaseline(pairs);
   if (args.outputs) writePredictions(args.outputs, r.predictions);
+  const startedAt = new Date(started).toISOString();
   const record: RunRecord = {
-    format: 'mingpt-run/1', verb: 'london', row: 'london', corpus: data.label(args.evalCorpus), scale: 'none', seed: args.seed,
-    backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(), wallSeconds: (Date.now() - started) / 1000,
-    accuracy: r.accuracy, correct: r.correct, total: r.total,
+    format: RECORD_FORMAT, id: runId({ startedAt, verb: 'london', seed: args.seed }), verb: 'london', row: 'london',
+    corpus: data.label(args.evalCorpus), seed: args.seed, backend: backend.name, commit: currentCommit(), startedAt,
+    wallSeconds: (Date.now() - started) / 1000, accuracy: r.accuracy, correct: r.correct, total: r.total,
     files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
     notes: withNotes(data.notes(args.evalCorpus)),
   };
-  const recordFile = writeRunRecord(args.resultsDir, record);
-  reportAccuracy(io, args, r, { row: 'london', record: recordFile });
+  const written = keepWithPredictions(args.resultsDir, record, r.predictions);
+  reportAccuracy(io, args, r, { row: 'london', record: written, id: record.id });
   return EXIT.ok;
+}
+
+/** Writes a scored run's record and, beside it, its predictions (`predictions/<id>.txt`); returns the record's file. */
+function keepWithPredictions(dir: string, record: RunRecord, predictions: string[]): string {
+  writePredictions(predictionsFile(dir, record.id), predictions);
+  return writeRunRecord(dir, record);
 }
 
 /** Runs the CLI on argv (without node and script); returns the exit code. */

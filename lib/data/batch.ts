@@ -17,6 +17,8 @@ export interface Batch {
   batchSize: number;
   /** Columns per row (block_size - 1, or fewer after trimPad). */
   time: number;
+  /** Columns before all-PAD columns were trimmed (the learning-rate schedule counts these); defaults to `time`. */
+  paddedTime?: number;
   /** Number of targets that are not PAD: the tokens the loss is averaged over. */
   usefulTokens: number;
 }

@@ -12,7 +12,7 @@ import { greedyDecode } from '../mingpt/generate';
 import { Vocab } from '../data/vocab';
 import { QA } from '../data/tsv';
 import { encodePrompt, foldedAnswer } from '../data/name_dataset';
-import { writeFileAtomic } from '../results/atomic';
+import { writeFileAtomic } from '../util/atomic';
 
 export interface EvalResult {
   predictions: string[];

@@ -3,5 +3,5 @@ export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions, w
 export { LONDON, londonBaseline } from './london';
 export type { AnswerProfile } from './answers';
 export { answerProfile, chanceOfDoingAsWell } from './answers';
-export type { RecallItem, RecallRecord, RecallResult, RecallSet, StoredAndRetrieved } from './recall';
+export type { RecallItem, RecallResult, RecallSet, StoredAndRetrieved } from './recall';
 export { personOf, recallItems, recallProbe, storedAndRetrieved, visibleChars } from './recall';

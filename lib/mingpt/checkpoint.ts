@@ -29,7 +29,7 @@ import { GPTConfig, VARIANTS, Variant, validateConfig } from './config';
 import { GPT } from './model';
 import { RawTensor, SafetensorsFile, readSafetensors, toFloat32, writeSafetensors, TensorToWrite } from './safetensors';
 import { Vocab } from '../data/vocab';
-import { writeFileAtomic } from '../results/atomic';
+import { writeFileAtomic } from '../util/atomic';
 
 export interface CheckpointMeta {
   config: GPTConfig;

@@ -6,10 +6,11 @@
  *   x   = x + drop(mlp(ln2(x))),  mlp = Linear(C,4C), GELU, Linear(4C,C)
  *   logits = head(ln_f(x))                                    (head has no bias)
  *
- * Attention: one fused Linear(C, 3C) gives queries, keys and values. Its output is viewed as
+ * Attention: one fused Linear(C, 3C) gives queries, keys and values (`ops.qkvHeads`). Its output is viewed as
  * (B, T, n_head, 3 * head_dim) and split on the last axis, so head h reads columns [q_h | k_h | v_h] of its own
  * 3 * head_dim slice (not the common [q | k | v] over the full width). The `rope` variant rotates q and k by
- * their position (lib/positional/rope.ts) in every layer.
+ * their position (lib/positional/rope.ts) in every layer. The attention itself is `ops.causalAttention`
+ * (lib/backend/ops.ts), one op for training and for decoding with cached keys and values.
  *
  * Parameters live in `params` under their PyTorch state_dict names and shapes, in state_dict order (a module's
  * own parameters before its submodules', so `pos_emb` comes first). Linear weights are [out, in].
@@ -21,8 +22,8 @@
  * use erf's Abramowitz-Stegun form (error under 1.5e-7, as tfjs's own Erf kernel).
  */
 import * as tf from '@tensorflow/tfjs';
-import { GPTConfig, headDim, validateConfig } from './config';
-import { causalAttention, dropout, gelu, layerNorm } from '../backend/ops';
+import { GPTConfig, validateConfig } from './config';
+import { causalAttention, causalAttentionWeights, dropout, gelu, layerNorm, qkvHeads } from '../backend/ops';
 import { applyRope } from '../positional/rope';
 import { Rng } from '../util/random';
 
@@ -45,7 +46,6 @@ export interface KVCache {
 
 const LN_EPS = 1e-5;
 const INIT_STD = 0.02;
-const MASKED = -1e9;
 
 /** Dropout sites draw their seeds, in a fixed order, from one generator seeded by the caller's seed. */
 class DropoutPlan {
@@ -67,6 +67,27 @@ class DropoutPlan {
   }
 }
 
+const NO_DROPOUT = new DropoutPlan(0, false, undefined, 'GPT');
+
+/** Makes the parameters in state_dict order, initialised as minGPT does, from one seeded generator. */
+class ParamFactory {
+  readonly params = new Map<string, tf.Variable>();
+  private readonly rng: Rng;
+  constructor(seed: number) {
+    this.rng = new Rng(seed);
+  }
+  add(name: string, shape: number[], init: 'normal' | 'zeros' | 'ones'): tf.Variable {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = init === 'normal' ? this.rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
+    // tf.variable shares the initial tensor's data: dispose the initial tensor, or it stays counted as a leak.
+    const initial = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(initial, true);
+    initial.dispose();
+    this.params.set(name, v);
+    return v;
+  }
+}
+
 /** y = x W^T + b on (B, T, in), with W stored [out, in] as PyTorch does. */
 function linear(x: tf.Tensor3D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor3D {
   const [B, T, C] = x.shape;
@@ -75,44 +96,133 @@ function linear(x: tf.Tensor3D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor3
   return tf.reshape(y, [B, T, out]);
 }
 
-/**
- * The fused qkv Linear as three Linears. Its 3C output rows are, head after head, [q_h | k_h | v_h]
- * (3 * head_dim rows per head): viewing the weight as (H, 3, D * C) and taking slice 0, 1 or 2 of the middle
- * axis gives the q, k or v rows of all heads, in head order. Same numbers as splitting the (B, T, 3C) output,
- * but it moves 3C x C weights instead of B x T x 3C activations, whose strided split is slow on wasm. (The
- * biases are added apart: the wasm fused matMul accepts only a bias whose own buffer is 1-D.)
- */
-function qkvParts(weight: tf.Tensor, bias: tf.Tensor, H: number, D: number): { weight: tf.Tensor2D; bias: tf.Tensor1D }[] {
-  const C = H * D;
-  const w = tf.reshape(weight, [H, 3, D * C]);
-  const b = tf.reshape(bias, [H, 3, D]);
-  return [0, 1, 2].map((part) => ({
-    weight: tf.reshape(tf.slice(w, [0, part, 0], [H, 1, D * C]), [C, C]) as tf.Tensor2D,
-    bias: tf.reshape(tf.slice(b, [0, part, 0], [H, 1, D]), [C]) as tf.Tensor1D,
-  }));
+class Linear {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | undefined;
+  constructor(f: ParamFactory, name: string, inFeatures: number, outFeatures: number, withBias = true) {
+    this.weight = f.add(`${name}.weight`, [outFeatures, inFeatures], 'normal');
+    this.bias = withBias ? f.add(`${name}.bias`, [outFeatures], 'zeros') : undefined;
+  }
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    return linear(x, this.weight, this.bias);
+  }
 }
 
-/** Attention of T new queries over L cached + T new keys, (B, H, T, D) x (B, H, L+T, D) -> (B, H, T, D). */
-function attendWithPast(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, past: number): tf.Tensor4D {
-  const T = q.shape[2];
-  const S = k.shape[2];
-  const scale = 1 / Math.sqrt(q.shape[3]);
-  if (T === 1) {
-    // One query sees every key: no mask. Broadcast products beat B * H tiny matMuls on wasm.
-    const att = tf.softmax(tf.mul(tf.sum(tf.mul(q, k), -1), scale)); // (B, H, S)
-    return tf.sum(tf.mul(tf.expandDims(att, 3), v), 2, true) as tf.Tensor4D;
+class LayerNorm {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  constructor(f: ParamFactory, name: string, C: number) {
+    this.weight = f.add(`${name}.weight`, [C], 'ones');
+    this.bias = f.add(`${name}.bias`, [C], 'zeros');
   }
-  let scores = tf.mul(tf.matMul(q, k, false, true), scale);
-  // Query i sits at position past + i and may see keys 0 .. past + i.
-  const mask = new Float32Array(T * S);
-  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < S; j++) mask[i * S + j] = MASKED;
-  scores = tf.add(scores, tf.tensor2d(mask, [T, S]));
-  return tf.matMul(tf.softmax(scores), v);
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    return layerNorm(x, this.weight, this.bias, LN_EPS);
+  }
+}
+
+/** Where a pass through the blocks continues a KV cache: its length, one layer's keys and values, and whether
+ *  only the last position's output is wanted (decoding reads nothing else). */
+interface Continuation {
+  past: number;
+  cached?: { keys: tf.Tensor4D; values: tf.Tensor4D };
+  lastOnly: boolean;
+}
+
+/** The last position of (B, T, ...) along axis `axis`. */
+function lastPosition<T extends tf.Tensor>(x: T, axis: number): T {
+  const begin = x.shape.map((_, i) => (i === axis ? x.shape[axis] - 1 : 0));
+  const size = x.shape.map((n, i) => (i === axis ? 1 : n));
+  return tf.slice(x, begin, size) as T;
+}
+
+/** Multi-head masked self-attention followed by its output projection: (B, T, C) -> (B, T, C). */
+class CausalSelfAttention {
+  private readonly qkv: Linear;
+  private readonly proj: Linear;
+  constructor(f: ParamFactory, name: string, private readonly config: GPTConfig) {
+    const C = config.nEmbd;
+    this.qkv = new Linear(f, `${name}.qkv`, C, 3 * C);
+    this.proj = new Linear(f, `${name}.proj`, C, C);
+  }
+
+  /**
+   * (B, T, C) -> the output, and the keys and values of every position (the cached ones first) for a cache.
+   * With `continuation`, x holds positions past .. past + T - 1.
+   */
+  forward(x: tf.Tensor3D, drop: DropoutPlan, continuation?: Continuation): { y: tf.Tensor3D; keys: tf.Tensor4D; values: tf.Tensor4D } {
+    let { q, k, v } = this.heads(x, continuation?.past ?? 0);
+    if (continuation?.cached) {
+      k = tf.concat([continuation.cached.keys, k], 2);
+      v = tf.concat([continuation.cached.values, v], 2);
+    }
+    if (continuation?.lastOnly && q.shape[2] > 1) q = lastPosition(q, 2);
+    const past = k.shape[2] - q.shape[2];
+    const y = causalAttention(q, k, v, { past, dropout: drop.rate, seed: drop.nextSeed(), training: drop.active });
+    // Heads side by side again: (B, H, T, D) -> (B, T, H * D).
+    const [B, , T] = y.shape;
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, this.config.nEmbd]) as tf.Tensor3D;
+    return { y: drop.apply(this.proj.forward(merged)), keys: k, values: v };
+  }
+
+  /** The attention probabilities (B, H, T, T) of x (no dropout). */
+  weights(x: tf.Tensor3D): tf.Tensor4D {
+    const { q, k } = this.heads(x, 0);
+    return causalAttentionWeights(q, k);
+  }
+
+  /** Queries, keys and values of all heads, each (B, H, T, D); rope rotates q and k by their positions. */
+  private heads(x: tf.Tensor3D, offset: number): { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D } {
+    const [q, k, v] = qkvHeads(x, this.qkv.weight, this.qkv.bias!, this.config.nHead);
+    if (this.config.variant !== 'rope') return { q, k, v };
+    return { q: applyRope(q, { offset }), k: applyRope(k, { offset }), v };
+  }
+}
+
+/** Linear(C, 4C), GELU, Linear(4C, C), dropout: `mlp.0` and `mlp.2` in the state_dict. */
+class MLP {
+  private readonly fc: Linear;
+  private readonly proj: Linear;
+  constructor(f: ParamFactory, name: string, C: number) {
+    this.fc = new Linear(f, `${name}.0`, C, 4 * C);
+    this.proj = new Linear(f, `${name}.2`, 4 * C, C);
+  }
+  forward(x: tf.Tensor3D, drop: DropoutPlan): tf.Tensor3D {
+    return drop.apply(this.proj.forward(gelu(this.fc.forward(x))));
+  }
+}
+
+/** One pre-LayerNorm Transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)). */
+class Block {
+  readonly ln1: LayerNorm;
+  private readonly ln2: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  private readonly mlp: MLP;
+  constructor(f: ParamFactory, name: string, config: GPTConfig) {
+    // Registration order is the state_dict's: ln1, ln2, attn, mlp.
+    this.ln1 = new LayerNorm(f, `${name}.ln1`, config.nEmbd);
+    this.ln2 = new LayerNorm(f, `${name}.ln2`, config.nEmbd);
+    this.attn = new CausalSelfAttention(f, `${name}.attn`, config);
+    this.mlp = new MLP(f, `${name}.mlp`, config.nEmbd);
+  }
+
+  forward(x: tf.Tensor3D, drop: DropoutPlan, continuation?: Continuation): { x: tf.Tensor3D; keys: tf.Tensor4D; values: tf.Tensor4D } {
+    const { y, keys, values } = this.attn.forward(this.ln1.forward(x), drop, continuation);
+    // With lastOnly the attention answered the last position only: so does the rest of the block.
+    let h = y.shape[1] < x.shape[1] ? lastPosition(x, 1) : x;
+    h = tf.add(h, y);
+    h = tf.add(h, this.mlp.forward(this.ln2.forward(h), drop));
+    return { x: h, keys, values };
+  }
 }
 
 export class GPT {
   readonly config: GPTConfig;
   readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly posEmb: tf.Variable | undefined;
+  private readonly tokEmb: tf.Variable;
+  private readonly blocks: Block[];
+  private readonly lnF: LayerNorm;
+  private readonly head: Linear;
 
   /**
    * A freshly initialised model. The same seed gives the same weights.
@@ -122,38 +232,14 @@ export class GPT {
     validateConfig(config);
     this.config = { ...config };
     const { vocabSize: V, blockSize, nLayer, nEmbd: C } = config;
-    const rng = new Rng(seed);
-    const params = new Map<string, tf.Variable>();
-    const add = (name: string, shape: number[], init: 'normal' | 'zeros' | 'ones') => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const values = init === 'normal' ? rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
-      // tf.variable shares the initial tensor's data: dispose the initial tensor, or it stays counted as a leak.
-      const initial = tf.tensor(values, shape, 'float32');
-      params.set(name, tf.variable(initial, true));
-      initial.dispose();
-    };
+    const f = new ParamFactory(seed);
     // State_dict order: GPT's own parameter (pos_emb), then submodules in registration order.
-    if (config.variant === 'vanilla') add('pos_emb', [1, blockSize, C], 'zeros');
-    add('tok_emb.weight', [V, C], 'normal');
-    for (let l = 0; l < nLayer; l++) {
-      const p = `blocks.${l}.`;
-      add(p + 'ln1.weight', [C], 'ones');
-      add(p + 'ln1.bias', [C], 'zeros');
-      add(p + 'ln2.weight', [C], 'ones');
-      add(p + 'ln2.bias', [C], 'zeros');
-      add(p + 'attn.qkv.weight', [3 * C, C], 'normal');
-      add(p + 'attn.qkv.bias', [3 * C], 'zeros');
-      add(p + 'attn.proj.weight', [C, C], 'normal');
-      add(p + 'attn.proj.bias', [C], 'zeros');
-      add(p + 'mlp.0.weight', [4 * C, C], 'normal');
-      add(p + 'mlp.0.bias', [4 * C], 'zeros');
-      add(p + 'mlp.2.weight', [C, 4 * C], 'normal');
-      add(p + 'mlp.2.bias', [C], 'zeros');
-    }
-    add('ln_f.weight', [C], 'ones');
-    add('ln_f.bias', [C], 'zeros');
-    add('head.weight', [V, C], 'normal');
-    this.params = params;
+    this.posEmb = config.variant === 'vanilla' ? f.add('pos_emb', [1, blockSize, C], 'zeros') : undefined;
+    this.tokEmb = f.add('tok_emb.weight', [V, C], 'normal');
+    this.blocks = Array.from({ length: nLayer }, (_, l) => new Block(f, `blocks.${l}`, this.config));
+    this.lnF = new LayerNorm(f, 'ln_f', C);
+    this.head = new Linear(f, 'head', C, V, false);
+    this.params = f.params;
   }
 
   /** The parameters that get weight decay: the weights of Linear layers (minGPT's configure_optimizers). */
@@ -171,7 +257,7 @@ export class GPT {
   logits(idx: tf.Tensor2D, opts: ForwardOptions = {}): tf.Tensor3D {
     this.checkIdx(idx, 0, 'GPT.logits');
     const drop = new DropoutPlan(this.config.dropout, opts.training ?? false, opts.seed, 'GPT.logits');
-    return tf.tidy(() => this.run(idx, undefined, drop).logits);
+    return tf.tidy(() => this.forward(idx, drop));
   }
 
   /** Mean cross-entropy of logits(idx) against targets (B, T), over the positions whose target is not PAD (0). */
@@ -184,7 +270,7 @@ export class GPT {
     const drop = new DropoutPlan(this.config.dropout, opts.training ?? false, opts.seed, 'GPT.loss');
     return tf.tidy(() => {
       const V = this.config.vocabSize;
-      const logits = tf.reshape(this.run(idx, undefined, drop).logits, [-1, V]);
+      const logits = tf.reshape(this.forward(idx, drop), [-1, V]);
       const flat = tf.reshape(targets, [-1]) as tf.Tensor1D;
       const logProbs = tf.logSoftmax(logits);
       const picked = tf.sum(tf.mul(logProbs, tf.oneHot(flat, V)), -1); // log p(target) per position
@@ -205,24 +291,77 @@ export class GPT {
     if (cache && cache.keys.length > 0 && cache.keys[0].shape[0] !== idx.shape[0]) {
       throw new Error(`GPT.forwardWithCache: batch ${idx.shape[0]} differs from the cache's ${cache.keys[0].shape[0]}`);
     }
-    const drop = new DropoutPlan(0, false, undefined, 'GPT.forwardWithCache');
     const [logits, keys, values] = tf.tidy(() => {
-      const { logits, present } = this.run(idx, cache, drop, true);
-      const [B, , V] = logits.shape;
-      const last = tf.reshape(logits, [B, V]) as tf.Tensor2D;
-      return [last, present.keys, present.values] as [tf.Tensor2D, tf.Tensor4D[], tf.Tensor4D[]];
+      const r = this.decode(idx, cache);
+      return [r.logits, r.keys, r.values] as [tf.Tensor2D, tf.Tensor4D[], tf.Tensor4D[]];
     });
     return { logits, cache: { keys, values, length: past + idx.shape[1] } };
+  }
+
+  /**
+   * The attention probabilities of one forward pass over `ids` (one sequence, at most blockSize ids), without
+   * dropout: maps[layer][head][i][j] is the weight query position i gives key position j. Each row sums to 1,
+   * and j > i gets exactly 0 (causal).
+   */
+  attentionMaps(ids: readonly number[]): number[][][][] {
+    const idx = tf.tensor2d([ids.slice()], [1, ids.length], 'int32');
+    try {
+      this.checkIdx(idx, 0, 'GPT.attentionMaps');
+      const maps = tf.tidy(() => {
+        let x = this.embed(idx, 0, NO_DROPOUT);
+        const weights: tf.Tensor4D[] = [];
+        for (const block of this.blocks) {
+          weights.push(block.attn.weights(block.ln1.forward(x)));
+          x = block.forward(x, NO_DROPOUT).x;
+        }
+        return tf.stack(weights); // (layer, 1, head, T, T)
+      });
+      const out = (maps.arraySync() as number[][][][][]).map((layer) => layer[0]);
+      maps.dispose();
+      return out;
+    } finally {
+      idx.dispose();
+    }
   }
 
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
   }
 
-  private p(name: string): tf.Variable {
-    const v = this.params.get(name);
-    if (!v) throw new Error(`GPT: no parameter ${name}`);
-    return v;
+  /** Training and evaluation: the logits (B, T, V) of every position. */
+  private forward(idx: tf.Tensor2D, drop: DropoutPlan): tf.Tensor3D {
+    let x = this.embed(idx, 0, drop);
+    for (const block of this.blocks) x = block.forward(x, drop).x;
+    return this.head.forward(this.lnF.forward(x));
+  }
+
+  /**
+   * Decoding: idx continues the cached positions; returns the logits of its last position (B, V) and every
+   * layer's keys and values, the cached ones included. The last layer computes the last position only: the
+   * cache holds the keys and values of the others, and nothing reads their outputs.
+   */
+  private decode(idx: tf.Tensor2D, cache: KVCache | undefined): { logits: tf.Tensor2D; keys: tf.Tensor4D[]; values: tf.Tensor4D[] } {
+    const past = cache?.length ?? 0;
+    let x = this.embed(idx, past, NO_DROPOUT);
+    const keys: tf.Tensor4D[] = [];
+    const values: tf.Tensor4D[] = [];
+    this.blocks.forEach((block, l) => {
+      const cached = cache && { keys: cache.keys[l], values: cache.values[l] };
+      const out = block.forward(x, NO_DROPOUT, { past, cached, lastOnly: l === this.blocks.length - 1 });
+      x = out.x;
+      keys.push(out.keys);
+      values.push(out.values);
+    });
+    const logits = this.head.forward(this.lnF.forward(x)); // (B, 1, V)
+    return { logits: tf.reshape(logits, [x.shape[0], this.config.vocabSize]) as tf.Tensor2D, keys, values };
+  }
+
+  /** Token embeddings plus, in the vanilla variant, the position embeddings of positions past .. past + T - 1. */
+  private embed(idx: tf.Tensor2D, past: number, drop: DropoutPlan): tf.Tensor3D {
+    const [, T] = idx.shape;
+    let x = tf.gather(this.tokEmb, idx) as tf.Tensor3D; // (B, T, C)
+    if (this.posEmb) x = tf.add(x, tf.slice(this.posEmb, [0, past, 0], [1, T, this.config.nEmbd]));
+    return drop.apply(x);
   }
 
   private checkIdx(idx: tf.Tensor, past: number, where: string): void {
@@ -233,55 +372,5 @@ export class GPT {
     if (past + T > this.config.blockSize) {
       throw new Error(`${where}: ${past ? `${past} cached + ` : ''}${T} positions exceed blockSize ${this.config.blockSize}`);
     }
-  }
-
-  /** The forward pass; with `cache` the positions continue after the cached ones. */
-  private run(idx: tf.Tensor2D, cache: KVCache | undefined, drop: DropoutPlan, lastOnly = false): { logits: tf.Tensor3D; present: KVCache } {
-    const { nLayer, nHead: H, nEmbd: C, variant } = this.config;
-    const D = headDim(this.config);
-    const [B, T] = idx.shape;
-    const past = cache?.length ?? 0;
-    let x = tf.gather(this.p('tok_emb.weight'), idx) as tf.Tensor3D; // (B, T, C)
-    if (variant === 'vanilla') x = tf.add(x, tf.slice(this.p('pos_emb'), [0, past, 0], [1, T, C]));
-    x = drop.apply(x);
-    const keys: tf.Tensor4D[] = [];
-    const values: tf.Tensor4D[] = [];
-    for (let l = 0; l < nLayer; l++) {
-      const p = `blocks.${l}.`;
-      // Attention: queries, keys and values of all heads, each (B, H, T, D), from the fused qkv Linear.
-      const h1 = layerNorm(x, this.p(p + 'ln1.weight'), this.p(p + 'ln1.bias'), LN_EPS);
-      const toHeads = (t: tf.Tensor3D) => tf.transpose(tf.reshape(t, [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D;
-      const [q0, k0, v0] = qkvParts(this.p(p + 'attn.qkv.weight'), this.p(p + 'attn.qkv.bias'), H, D).map((part) =>
-        toHeads(tf.add(linear(h1, part.weight), part.bias) as tf.Tensor3D),
-      );
-      let [q, k, v] = [q0, k0, v0];
-      if (variant === 'rope') {
-        q = applyRope(q, { offset: past });
-        k = applyRope(k, { offset: past });
-      }
-      if (cache) {
-        k = tf.concat([cache.keys[l], k], 2);
-        v = tf.concat([cache.values[l], v], 2);
-      }
-      keys.push(k);
-      values.push(v);
-      // Decoding needs only the last position's output of the last layer (the cache holds keys and values).
-      const Tq = lastOnly && l === nLayer - 1 ? 1 : T;
-      if (Tq < T) {
-        q = tf.slice(q, [0, 0, T - 1, 0], [B, H, 1, D]);
-        x = tf.slice(x, [0, T - 1, 0], [B, 1, C]);
-      }
-      const y =
-        cache || Tq < T
-          ? attendWithPast(q, k, v, past + T - Tq)
-          : causalAttention(q, k, v, { dropout: drop.rate, seed: drop.nextSeed(), training: drop.active });
-      const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, Tq, C]) as tf.Tensor3D;
-      x = tf.add(x, drop.apply(linear(merged, this.p(p + 'attn.proj.weight'), this.p(p + 'attn.proj.bias'))));
-      // MLP.
-      const h = linear(layerNorm(x, this.p(p + 'ln2.weight'), this.p(p + 'ln2.bias'), LN_EPS), this.p(p + 'mlp.0.weight'), this.p(p + 'mlp.0.bias'));
-      x = tf.add(x, drop.apply(linear(gelu(h) as tf.Tensor3D, this.p(p + 'mlp.2.weight'), this.p(p + 'mlp.2.bias'))));
-    }
-    const logits = linear(layerNorm(x, this.p('ln_f.weight'), this.p('ln_f.bias'), LN_EPS), this.p('head.weight'));
-    return { logits, present: { keys, values, length: past + T } };
   }
 }

@@ -21,7 +21,7 @@ import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worke
 import * as tf from '@tensorflow/tfjs';
 import type { GPTConfig } from './config';
 import { nativeBlasStatus, setBlasThreads } from '../backend/wasm_fixes';
-import type { WeightedPart } from './grads';
+import type { WeightedPart } from './micro_batches';
 
 /** Main -> helper: the parameters in `model.params` order, flattened, and the parts to compute. */
 export interface HelperRequest {

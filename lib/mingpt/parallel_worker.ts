@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { GPT } from './model';
 import type { GPTConfig } from './config';
-import { sumWeightedGrads } from './grads';
+import { sumWeightedGrads } from './micro_batches';
 import { flattenParams, unflatten } from './parallel';
 import type { HelperRequest, HelperResponse } from './parallel';
 

@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../results/atomic';
+import { writeFileAtomic } from '../util/atomic';
 import { readSafetensors, toFloat32, writeSafetensors } from './safetensors';
 import type { Trainer, TrainerState, CurvePoint } from './trainer';
 

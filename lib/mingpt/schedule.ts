@@ -19,6 +19,7 @@
  * batch_size * (block_size - 1) (its rows are x = s[:-1] of a block_size string). 'block' counting follows
  * the course, which is what its warmup_tokens and final_tokens were tuned for.
  */
+import type { Batch } from '../data/batch';
 
 export interface LrSchedule {
   /** The base (peak) learning rate. */
@@ -52,16 +53,7 @@ export function learningRateAt(tokens: number, s: LrSchedule): number {
  */
 export type TokenCounting = 'block' | 'useful';
 
-export interface BatchSize {
-  batchSize: number;
-  /** Columns of the batch as given to the model. */
-  time: number;
-  /** Columns before trimming padding (defaults to `time`). */
-  paddedTime?: number;
-  usefulTokens: number;
-}
-
-export function tokensInBatch(counting: TokenCounting, b: BatchSize): number {
+export function tokensInBatch(counting: TokenCounting, b: Pick<Batch, 'batchSize' | 'time' | 'paddedTime' | 'usefulTokens'>): number {
   return counting === 'block' ? b.batchSize * (b.paddedTime ?? b.time) : b.usefulTokens;
 }
 

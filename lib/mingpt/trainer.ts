@@ -20,11 +20,11 @@
  * the tokens of the first s batches.
  */
 import * as tf from '@tensorflow/tfjs';
-import { splitByLength } from '../backend/accumulate';
+import type { Batch } from '../data/batch';
 import { AdamW, AdamWState, clipByGlobalNorm } from './optim';
 import { LrSchedule, TokenCounting, learningRateAt, tokensInBatch, validateSchedule } from './schedule';
 import { Rng } from '../util/random';
-import { sumWeightedGrads, WeightedPart } from './grads';
+import { WeightedPart, splitByLength, sumWeightedGrads } from './micro_batches';
 import { GradientHelper, balanceParts, flattenParams, unflatten } from './parallel';
 
 /** What the trainer needs of a model (lib/mingpt/model.ts's GPT has it). */
@@ -37,16 +37,7 @@ export interface TrainableModel {
 }
 
 /** A batch of token ids, row-major [batchSize, time] (lib/data's collate makes them). */
-export interface Batch {
-  x: Int32Array;
-  y: Int32Array;
-  batchSize: number;
-  time: number;
-  /** Columns before all-PAD columns were trimmed (the schedule counts these); defaults to `time`. */
-  paddedTime?: number;
-  /** Target positions that are not padding. */
-  usefulTokens: number;
-}
+export type { Batch };
 
 /** The training data: `batch` turns example indices into a batch; `seed` drives any random corruption. */
 export interface BatchSource {
@@ -308,7 +299,7 @@ export class Trainer {
       const { value, grads } = tf.variableGrads(() => this.model.loss(x, y, { training: true, seed: dropoutSeed }), vars);
       return { loss: value, grads: byName(grads) };
     }
-    // Rows sorted by length and cut after each part's own last real target (lib/backend/accumulate.ts):
+    // Rows sorted by length and cut after each part's own last real target (micro_batches.ts):
     // exact, and short rows no longer pay for the longest one.
     const split = splitByLength(batch, micro);
     const total = Math.max(1, split.reduce((n, p) => n + p.usefulTokens, 0));

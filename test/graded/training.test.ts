@@ -1,10 +1,10 @@
 /**
- * Graded tests of the two training setups a student writes (lib/cli/setups.ts): the dataset and the
+ * Graded tests of the two training setups a student writes (lib/mingpt/setups.ts): the dataset and the
  * hyperparameters of pretraining and of finetuning, checked against the course's values, plus a tiny
  * finetuning run that must lower the loss.
  */
 import { initBackend } from '../../lib/backend';
-import { finetuningSetup, pretrainingSetup } from '../../lib/cli/setups';
+import { finetuningSetup, pretrainingSetup } from '../../lib/mingpt/setups';
 import { SCALES, presetModelConfig, withOverrides } from '../../lib/mingpt/presets';
 import { learningRateAt } from '../../lib/mingpt/schedule';
 import { Trainer } from '../../lib/mingpt/trainer';

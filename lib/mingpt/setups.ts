@@ -9,8 +9,8 @@
  * finetuning examples the cosine barely starts to decay. The preset's `trainer` habits (shuffling, which
  * weights decay) are the course's trainer.py for `full`, minGPT's for the smaller presets.
  */
-import { MINGPT_TRAINER_DEFAULTS, TrainerConfig } from '../mingpt/trainer';
-import { ScalePreset } from '../mingpt/presets';
+import { MINGPT_TRAINER_DEFAULTS, TrainerConfig } from './trainer';
+import { ScalePreset } from './presets';
 import { CharCorruptionDataset } from '../data/char_corruption';
 import { NameDataset } from '../data/name_dataset';
 import { Vocab } from '../data/vocab';
