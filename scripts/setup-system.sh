@@ -12,9 +12,11 @@
 #   torch    python3-torch                       the PyTorch parity tests, `npm run bench -- --vs-pytorch`
 #   test     all four: what `npm test` uses
 #
-# A package counts as present when what uses it finds it: `jupyter nbconvert` runs; Chromium is at $CHROMIUM_PATH
-# (default /usr/bin/chromium); the OpenBLAS library is at $MINGPT_BLAS_LIB or known to ldconfig; $TORCH_PYTHON
-# (default /usr/bin/python3) imports torch. Those variables are the ones the tests and the lib read.
+# A package counts as present when what uses it finds it: `jupyter`, `jupyter-nbconvert` and `jupyter-notebook` are on
+# PATH; Chromium is at $CHROMIUM_PATH (default /usr/bin/chromium); the OpenBLAS library is at $MINGPT_BLAS_LIB or known
+# to ldconfig; $TORCH_PYTHON (default /usr/bin/python3) finds the torch package. Those variables are the ones the tests
+# and the lib read. The probes load nothing (importing torch or nbconvert takes seconds), so that a run where all is
+# present costs well under a second.
 #
 # Exit status 0, also when something stays missing (the tests that need it are skipped, saying so), unless --require
 # is given or WORKBOOK_REQUIRE_SYSTEM=1 (CI): then 1 when something is still missing. WORKBOOK_NO_APT=1 never
@@ -47,7 +49,7 @@ packages_of() {
 
 until_then() {
   case "$1" in
-    jupyter) echo "Until then, notebook execution (npm run build) and the notebook and site tests are skipped." ;;
+    jupyter) echo "Until then, notebook execution (npm run build) and the notebook, live notebook and site tests are skipped." ;;
     browser) echo "Until then, the site tests in headless Chromium are skipped." ;;
     blas) echo "Until then, matrix products run on XNNPACK: training at about a quarter of the speed." ;;
     torch) echo "Until then, the PyTorch parity tests and bench --vs-pytorch are skipped." ;;
@@ -56,7 +58,7 @@ until_then() {
 
 present() {
   case "$1" in
-    jupyter) command -v jupyter >/dev/null 2>&1 && jupyter nbconvert --version >/dev/null 2>&1 ;;
+    jupyter) command -v jupyter && command -v jupyter-nbconvert && command -v jupyter-notebook ;;
     browser) [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] ;;
     blas)
       if [ -n "${MINGPT_BLAS_LIB:-}" ] && [ "${MINGPT_BLAS_LIB#*/}" != "$MINGPT_BLAS_LIB" ]; then
@@ -65,13 +67,13 @@ present() {
         local name="${MINGPT_BLAS_LIB:-libopenblas.so.0}"
         { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -qF "$name"
       fi ;;
-    torch) "${TORCH_PYTHON:-/usr/bin/python3}" -c 'import torch' >/dev/null 2>&1 ;;
+    torch) "${TORCH_PYTHON:-/usr/bin/python3}" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)' ;;
   esac
 }
 
 missing=()
 for g in "${groups[@]}"; do
-  present "$g" || { [[ " ${missing[*]-} " == *" $g "* ]] || missing+=("$g"); }
+  present "$g" >/dev/null 2>&1 || { [[ " ${missing[*]-} " == *" $g "* ]] || missing+=("$g"); }
 done
 if [ ${#missing[@]} -eq 0 ]; then
   say "present: ${groups[*]}"
@@ -111,7 +113,7 @@ if [ -z "$why" ]; then
 fi
 
 still=()
-for g in "${missing[@]}"; do present "$g" || still+=("$g"); done
+for g in "${missing[@]}"; do present "$g" >/dev/null 2>&1 || still+=("$g"); done
 if [ ${#still[@]} -eq 0 ]; then
   say "installed ${packages[*]}; present: ${groups[*]}"
   exit 0

@@ -52,8 +52,8 @@ function run(machine: Machine, args: string[]): Run {
     chromium: `touch '${chromium}' && chmod +x '${chromium}'`,
     'libopenblas0-pthread': `touch '${blas}'`,
     'python3-torch': `printf '#!/bin/sh\\nexit 0\\n' > '${python}' && chmod +x '${python}'`,
-    'jupyter-nbconvert': `printf '#!/bin/sh\\nexit 0\\n' > '${bin}/jupyter' && chmod +x '${bin}/jupyter'`,
-    'jupyter-notebook': 'true',
+    'jupyter-nbconvert': `touch '${bin}/jupyter' '${bin}/jupyter-nbconvert' && chmod +x '${bin}/jupyter' '${bin}/jupyter-nbconvert'`,
+    'jupyter-notebook': `touch '${bin}/jupyter' '${bin}/jupyter-notebook' && chmod +x '${bin}/jupyter' '${bin}/jupyter-notebook'`,
   };
   const fake = (name: string, body: string): void => fs.writeFileSync(path.join(bin, name), `#!${which('bash')}\n${body}\n`, { mode: 0o755 });
   if (machine.apt !== 'absent') {
@@ -90,7 +90,7 @@ describe('scripts/setup-system.sh on a machine without the packages', () => {
   it('installs only what is missing, and nothing when all is there', () => {
     const some = run({ uid: 0, have: ['jupyter-notebook', 'jupyter-nbconvert', 'libopenblas0-pthread', 'python3-torch'] }, ['test']);
     assert.deepEqual(some.apt, ['update -qq', 'install -y -qq --no-install-recommends chromium']);
-    const none = run({ uid: 0, have: ['jupyter-nbconvert', 'chromium', 'libopenblas0-pthread', 'python3-torch'] }, ['test']);
+    const none = run({ uid: 0, have: ['jupyter-notebook', 'jupyter-nbconvert', 'chromium', 'libopenblas0-pthread', 'python3-torch'] }, ['test']);
     assert.deepEqual(none.apt, []);
     assert.equal(none.stdout, 'setup-system: present: jupyter browser blas torch\n');
     const jupyterOnly = run({ uid: 0 }, ['--quiet', 'jupyter']);
@@ -113,7 +113,7 @@ describe('scripts/setup-system.sh on a machine without the packages', () => {
       `  Install:  sudo apt-get install ${ALL}`,
       '            (or set CHROMIUM_PATH to a Chromium or Chrome binary)',
       '            (elsewhere: pip install jupyterlab nbconvert)',
-      '  Until then, notebook execution (npm run build) and the notebook and site tests are skipped.',
+      '  Until then, notebook execution (npm run build) and the notebook, live notebook and site tests are skipped.',
       '  Until then, the site tests in headless Chromium are skipped.',
       '  Until then, matrix products run on XNNPACK: training at about a quarter of the speed.',
       '  Until then, the PyTorch parity tests and bench --vs-pytorch are skipped.',
@@ -139,5 +139,39 @@ describe('scripts/setup-system.sh on a machine without the packages', () => {
     const r = run({ uid: 0 }, ['chrome']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /unknown argument "chrome"/);
+  });
+});
+
+describe('test/system_hooks.ts: suites that need a missing package', function () {
+  this.timeout(300_000);
+  const ROOT = path.resolve(__dirname, '..');
+
+  /** Mocha, with this project's config, on test/site.test.ts (whose browser suite does not check for Chromium). */
+  function mocha(env: Record<string, string>): { status: number | null; out: string } {
+    const site = fs.mkdtempSync(path.join(os.tmpdir(), 'no-site-'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'mocha', 'bin', 'mocha.js'), 'test/site.test.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      // SITE_DIR names an empty folder, so that the suite, where it runs, fails at once in its before hook.
+      env: { ...process.env, CHROMIUM_PATH: path.join(site, 'chromium'), SITE_DIR: site, WORKBOOK_REQUIRE_SYSTEM: '', ...env },
+    });
+    fs.rmSync(site, { recursive: true, force: true });
+    return { status: r.status, out: r.stdout + r.stderr };
+  }
+
+  it('skips them, saying what is missing, and runs the rest of the file', () => {
+    const r = mocha({});
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /\(skipped: "built site in headless Chromium" in site\.test\.ts: Chromium not found at \S+chromium \(apt-get install chromium, or set CHROMIUM_PATH\); bash scripts\/setup-system\.sh test installs/);
+    assert.match(r.out, /site rendering\n\s+✔/);
+    assert.match(r.out, /\d+ passing[\s\S]*\d+ pending/);
+    assert.doesNotMatch(r.out, /failing/);
+  });
+
+  it('under WORKBOOK_REQUIRE_SYSTEM=1 skips nothing: the suite fails with its own error', () => {
+    const r = mocha({ WORKBOOK_REQUIRE_SYSTEM: '1' });
+    assert.notEqual(r.status, 0);
+    assert.doesNotMatch(r.out, /skipped:/);
+    assert.match(r.out, /"before all" hook[\s\S]*has no index\.html/);
   });
 });

@@ -14,8 +14,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { executeNotebook, KernelSetup, prepareKernel } from '../scripts/site/execute';
-import { skipOrFail } from './system_helpers';
+import { executeNotebook, prepareKernel } from '../scripts/site/execute';
 import { createMarkdown } from '../scripts/site/markdown';
 import { Notebook, readNotebook } from '../scripts/site/notebook';
 import { cleanHtmlOutput, firstParagraph, firstParagraphHtml, renderNotebook } from '../scripts/site/render';
@@ -148,27 +147,21 @@ describe('built site in headless Chromium', function () {
   // Screenshots of the real site and of the fixture site go to different folders (both git-ignored).
   const shots = path.join(ROOT, 'screenshots', process.env.SITE_DIR ? 'site' : 'site-fixture');
 
-  before(async function () {
-    if (!fs.existsSync(CHROMIUM)) skipOrFail(this, `Chromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+  before(async () => {
     if (process.env.SITE_DIR) {
       siteDir = path.resolve(process.env.SITE_DIR);
       if (!fs.existsSync(path.join(siteDir, 'index.html'))) throw new Error(`SITE_DIR=${process.env.SITE_DIR} has no index.html: run 'npm run build' first`);
     } else {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'site-'));
       const executed = path.join(tmp, 'demo.ipynb');
-      let kernel: KernelSetup;
-      try {
-        kernel = prepareKernel(ROOT, tmp);
-      } catch (e) {
-        skipOrFail(this, e instanceof Error ? e.message : String(e));
-      }
-      await executeNotebook(FIXTURE, executed, { kernel, cellTimeoutS: 60, env: { WORKBOOK_SCALE: 'smoke' } });
+      await executeNotebook(FIXTURE, executed, { kernel: prepareKernel(ROOT, tmp), cellTimeoutS: 60, env: { WORKBOOK_SCALE: 'smoke' } });
       siteDir = path.join(tmp, 'site');
       writeSite(siteDir, [
         { name: '01-demo.ipynb', nb: readNotebook(executed) },
         { name: '02-prose.ipynb', nb: markdownNotebook('Prose only', 'No code here, only $\\sqrt{d_k}$.') },
       ], { title: 'Fixture workbook', description: 'A site built from the test fixture.', footer: 'test build' });
     }
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     // Every request is checked: only file://, data:, blob: and the local test server may be reached.
