@@ -12,7 +12,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { autograderManifest, release } from '../scripts/release';
 import { writeAutograder, zipAutograder } from '../scripts/release/autograder';
-import { GradescopeResults, GradescopeTest } from '../scripts/release/gradescope';
+import { GradescopeResults, GradescopeTest, toGradescope } from '../scripts/release/gradescope';
+import { GradedTest, GradeReport } from '../scripts/grade';
 
 const ROOT = path.resolve(__dirname, '..');
 const VISIBILITY = ['hidden', 'after_due_date', 'after_published', 'visible'];
@@ -28,7 +29,9 @@ function checkFormat(r: GradescopeResults): void {
   for (const t of r.tests) {
     for (const key of Object.keys(t)) assert.ok(allowed.has(key), `unknown test field ${key}`);
     assert.equal(typeof t.name, 'string');
-    assert.ok(['passed', 'failed'].includes(t.status));
+    // No status only for a test this autograder could not run: 0 of 0 points.
+    if (t.status === undefined) assert.ok(t.score === 0 && t.max_score === 0, `${t.name} has no status`);
+    else assert.ok(['passed', 'failed'].includes(t.status));
     assert.ok(VISIBILITY.includes(t.visibility));
     assert.ok(['text', 'html', 'simple_format', 'md', 'ansi'].includes(t.output_format));
     if (t.score !== undefined) assert.ok(typeof t.max_score === 'number' && t.score >= 0 && t.score <= t.max_score, `${t.name}: ${t.score} of ${t.max_score}`);
@@ -101,13 +104,11 @@ describe('Gradescope autograder bundle of this workbook', function () {
     assert.ok(hiddenCount > 0);
   });
 
-  it('the reference earns every point (those needing the real corpus aside, when it is absent)', () => {
+  it('the reference earns full marks of what the autograder can grade (with the real corpus or without)', () => {
     const r = autograde((sub) => fs.cpSync(path.join(ROOT, 'lib'), path.join(sub, 'lib'), { recursive: true }));
-    const failed = r.tests.filter((t) => t.status === 'failed');
-    assert.ok(failed.every((t) => /skipped \(pending\)/.test(t.output)), failed.map((t) => `${t.name}: ${t.output}`).join('\n'));
-    const skipped = failed.reduce((s, t) => s + (t.max_score ?? 0), 0);
-    assert.equal(r.score, possible(r) - skipped);
-    if (skipped === 0) assert.match(r.output, /^Public tests passed: \d+ of \d+ points\.\nHidden tests: \d+ tests worth \d+ points/);
+    assert.deepEqual(r.tests.filter((t) => t.status === 'failed').map((t) => `${t.name}: ${t.output}`), []);
+    assert.equal(r.score, possible(r));
+    assert.match(r.output, /^Public tests passed: (\d+) of \1 points\.\nHidden tests: \d+ tests worth \d+ points/);
     assert.doesNotMatch(r.output, /all tests passed/i);
     // Hidden tests: one visible score line per part, the details only after publication.
     const hiddenSummary = byName(r, /^single-head attention: hidden tests$/);
@@ -160,5 +161,38 @@ describe('Gradescope autograder bundle of this workbook', function () {
     assert.equal(r.score, reference.score - 4);
     assert.match(r.output, /\nPoints lost, by part:\n(- london baseline: .*skipped.*\n)?- RoPE: 5 of 9 \(rotations match a hand computation: rotateAsComplex\(x = \[1, 0\], t = 1\); the rotation matrix is block diagonal/);
     assert.match(r.output, /Only the graded files count\. Not used from your submission \(changed or added outside them\): test\/graded\/positional\.test\.ts\./);
+  });
+});
+
+describe('Gradescope results of a report with a test the grader could not run', () => {
+  const test = (title: string, points: number, extra: Partial<GradedTest>): GradedTest => ({ file: 'test/graded/x.test.ts', title, points, passed: true, hidden: false, ...extra });
+  const tests = [
+    test('[3 pts] counts', 3, {}),
+    test('[2 pts] exactly 5.00% on the real birth_dev.tsv', 2, { passed: false, skipped: true, error: 'skipped (pending): no points' }),
+    test('[1 pts] rounds', 1, { passed: false, error: 'london(x = 1)\n  expected 1\n  got      2' }),
+    test('[4 pts] secret', 4, { hidden: true }),
+  ];
+  const report: GradeReport = {
+    dir: '/s', base: '/b', finished: '', earned: 7, possible: 10, problems: [], taken: [], missing: [], ignored: [], warnings: [],
+    parts: [{ name: 'london baseline', earned: 7, possible: 10, tests }],
+  };
+  const r = toGradescope(report, 1);
+
+  it('leaves it out of every total, says so, and charges the student nothing for it', () => {
+    checkFormat(r);
+    assert.equal(r.score, 7);
+    assert.equal(possible(r), 8, '3 + 1 public, 4 hidden: the skipped 2 counted for no one');
+    const skipped = byName(r, /real birth_dev/);
+    assert.deepEqual([skipped.name, skipped.score, skipped.max_score, skipped.status], ['london baseline: exactly 5.00% on the real birth_dev.tsv (not graded here)', 0, 0, undefined]);
+    assert.match(skipped.output, /^Not graded: this autograder could not run this test .*, so its 2 points count for no one\.$/);
+    assert.equal(r.output, [
+      'Public tests: 3 of 4 points.',
+      'Hidden tests: 1 test worth 4 points, counted in your score; each part shows its hidden score, and the tests themselves are shown once the grades are published.',
+      '',
+      'Points lost, by part:',
+      '- london baseline: 7 of 8 (rounds: london(x = 1))',
+      '',
+      'Not graded by this autograder, for anyone (it could not run it here): "exactly 5.00% on the real birth_dev.tsv", 2 points.',
+    ].join('\n'));
   });
 });

@@ -11,6 +11,10 @@
  * says "public tests passed" when hidden tests exist, never "all tests passed". Whatever the student's code prints
  * goes to the instructor-only stdout. A submission may be the workbook folder itself, one folder holding it, or the
  * graded files alone (matched by file name).
+ *
+ * A test that skips itself on the grading machine (the london baseline's check on the real birth_dev.tsv, where the
+ * bundle holds no corpus) is graded for no one: it shows as not graded, worth 0 of 0, and its points are left out of
+ * every total, so that a correct submission gets full marks of what this autograder can grade.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -25,7 +29,8 @@ export interface GradescopeTest {
   number: string;
   score?: number;
   max_score?: number;
-  status: 'passed' | 'failed';
+  /** Absent for a test this autograder could not run (0 of 0 points). */
+  status?: 'passed' | 'failed';
   output: string;
   output_format: 'text';
   tags: string[];
@@ -46,6 +51,7 @@ const untitled = (title: string): string => title.replace(/^\[[^\]]*\]\s*/, '');
 
 function testOutput(t: GradedTest): string {
   if (t.passed) return 'Passed.';
+  if (t.skipped) return `Not graded: this autograder could not run this test (it needs what the grading machine lacks, such as the real corpus), so its ${plural(t.points, 'point')} count for no one.`;
   const lines = [`Failed: ${plural(t.points, 'point')} lost.`, '', t.error ?? 'failed'];
   if (t.where) lines.push('', `In your code: ${t.where}`);
   return lines.join('\n');
@@ -58,13 +64,15 @@ export function toGradescope(report: GradeReport, executionTime: number): Grades
   const all = report.parts.flatMap((p) => p.tests);
   const publicTests = all.filter((t) => !t.hidden);
   const hiddenTests = all.filter((t) => t.hidden);
-  const sum = (ts: GradedTest[], earned: boolean): number => ts.reduce((s, t) => s + (earned && !t.passed ? 0 : t.points), 0);
+  // Points of the tests this autograder ran: earned ones, or all of them.
+  const sum = (ts: GradedTest[], earned: boolean): number => ts.reduce((s, t) => s + (t.skipped || (earned && !t.passed) ? 0 : t.points), 0);
   report.parts.forEach((part, i) => {
     let n = 0;
     for (const t of part.tests.filter((x) => !x.hidden)) {
       tests.push({
-        name: `${part.name}: ${untitled(t.title)}`, number: `${i + 1}.${++n}`, score: t.passed ? t.points : 0, max_score: t.points,
-        status: t.passed ? 'passed' : 'failed', output: testOutput(t), output_format: 'text', tags: [part.name], visibility: 'visible',
+        name: `${part.name}: ${untitled(t.title)}${t.skipped ? ' (not graded here)' : ''}`, number: `${i + 1}.${++n}`,
+        score: t.passed ? t.points : 0, max_score: t.skipped ? 0 : t.points, ...(t.skipped ? {} : { status: t.passed ? 'passed' : 'failed' }),
+        output: testOutput(t), output_format: 'text', tags: [part.name], visibility: 'visible',
       });
     }
     const hidden = part.tests.filter((x) => x.hidden);
@@ -73,7 +81,7 @@ export function toGradescope(report: GradeReport, executionTime: number): Grades
       const possible = sum(hidden, false);
       tests.push({
         name: `${part.name}: hidden tests`, number: `${i + 1}.${++n}`, score: earned, max_score: possible,
-        status: hidden.every((t) => t.passed) ? 'passed' : 'failed', output_format: 'text', tags: [part.name, 'hidden'], visibility: 'visible',
+        status: hidden.every((t) => t.passed || t.skipped) ? 'passed' : 'failed', output_format: 'text', tags: [part.name, 'hidden'], visibility: 'visible',
         output: `${plural(hidden.length, 'hidden test')}, ${earned} of ${plural(possible, 'point')}. Their names and output are shown once the grades are published.`,
       });
       // The details: no score of their own (the line above holds it), shown after publication.
@@ -95,17 +103,23 @@ export function toGradescope(report: GradeReport, executionTime: number): Grades
     summary.push(pubEarned === pubPossible ? `Public tests passed: ${pubEarned} of ${plural(pubPossible, 'point')}.` : `Public tests: ${pubEarned} of ${plural(pubPossible, 'point')}.`);
     summary.push(`Hidden tests: ${plural(hiddenTests.length, 'test')} worth ${plural(hiddenPossible, 'point')}, counted in your score; each part shows its hidden score, and the tests themselves are shown once the grades are published.`);
   }
-  const partial = report.parts.filter((p) => p.earned < p.possible);
+  const partial = report.parts.filter((p) => p.tests.some((t) => !t.passed && !t.skipped && t.points > 0));
   if (partial.length) {
     summary.push('', 'Points lost, by part:');
     for (const p of partial) {
-      const lost = p.tests.filter((t) => !t.passed && t.points > 0);
+      const lost = p.tests.filter((t) => !t.passed && !t.skipped && t.points > 0);
       const shown = lost.filter((t) => !t.hidden);
       const reasons = shown.map((t) => `${untitled(t.title)}: ${(t.error ?? 'failed').split('\n').find((l) => l.trim()) ?? 'failed'}`);
       const hiddenLost = lost.length - shown.length;
       if (hiddenLost) reasons.push(`${plural(hiddenLost, 'hidden test')}`);
-      summary.push(`- ${p.name}: ${p.earned} of ${p.possible} (${reasons.join('; ')})`);
+      summary.push(`- ${p.name}: ${sum(p.tests, true)} of ${sum(p.tests, false)} (${reasons.join('; ')})`);
     }
+  }
+  const notGraded = all.filter((t) => t.skipped);
+  if (notGraded.length) {
+    const names = notGraded.map((t) => (t.hidden ? 'a hidden test' : `"${untitled(t.title)}"`));
+    const points = notGraded.reduce((s, t) => s + t.points, 0);
+    summary.push('', `Not graded by this autograder, for anyone (it could not run ${notGraded.length === 1 ? 'it' : 'them'} here): ${names.join(', ')}, ${plural(points, 'point')}.`);
   }
   if (report.missing.length) summary.push('', `Not in your submission, graded as the untouched stubs: ${report.missing.join(', ')}.`);
   if (report.ignored.length) {
@@ -187,6 +201,9 @@ function main(argv: string[]): void {
     try {
       const report = grade({ submission: sub.dir, base: WORKBOOK, fileTimeoutS: Number(process.env.AUTOGRADER_FILE_TIMEOUT || 900) });
       console.log(formatReport(report));
+      const notRun = report.parts.flatMap((p) => p.tests.filter((t) => t.skipped).map((t) => `${p.name}: ${untitled(t.title)} (${plural(t.points, 'point')})`));
+      // stdout is the instructor's: what a full score means here.
+      if (notRun.length) console.log(`\nNot graded on this machine, for anyone (the tests skipped themselves; the real corpus is not in the bundle): ${notRun.join('; ')}. Full marks here are ${report.possible - report.parts.flatMap((p) => p.tests).filter((t) => t.skipped).reduce((s, t) => s + t.points, 0)} points.`);
       results = toGradescope(report, (Date.now() - started) / 1000);
       if (sub.note) results.output = `${results.output}\n\n(${sub.note})`;
     } finally {
