@@ -64,6 +64,8 @@ Gradescope "Programming Assignment" autograder (Ubuntu base image).
   output (what the check called, expected and got, and a hint for known mistakes); hidden tests show one score line
   per part until the grades are published, and their details after. Whatever the student's code prints goes only to
   the instructor's stdout.
+- The bundle holds no corpus: a graded test that needs the real one skips itself here and counts for no one (shown
+  as not graded, 0 of 0). \`run_autograder\`'s stdout says what full marks are; set the assignment's total to that.
 
 Graded files: ${manifest.gradedFiles.map((f) => `\`${f}\``).join(', ')}.
 Hidden tests: ${manifest.hiddenTests.length} (${hiddenPoints} points).
