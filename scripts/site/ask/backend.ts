@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installFusedMatMulBiasFix } from '../../../lib/backend/wasm_bias_fix';
 import { loadDelivered } from './load';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
@@ -50,6 +51,7 @@ async function start(name: BackendName, wasmFiles: Record<string, string>): Prom
   }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs could not start its ${name} backend`);
   await tf.ready();
+  if (name === 'wasm') installFusedMatMulBiasFix();
 }
 
 /**

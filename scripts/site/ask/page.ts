@@ -277,7 +277,8 @@ class AskPage {
       for (let h = 0; h < nHead; h++) {
         const c = el('canvas', { class: 'thumb', title: `layer ${layer}, head ${h}`, 'data-layer': String(layer), 'data-head': String(h) });
         if (layer === this.view.layer && h === this.view.head) c.classList.add('on');
-        drawHeatmap(c, heatmap(layer, h), 3, false);
+        // Thumbnails about 100 pixels wide, whatever the length of the question.
+        drawHeatmap(c, heatmap(layer, h), Math.max(1, Math.min(3, Math.floor(100 / a.columns.length))), false);
         c.addEventListener('click', () => this.showAttention({ layer, head: h }));
         grid.append(c);
       }
