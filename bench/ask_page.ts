@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < Number(values.runs); r++) {
       const page = await browser.newPage();
       await page.goto(`file://${index}${values.backend ? `?backend=${values.backend}` : ''}`);
-      await page.waitForFunction(() => document.body.dataset.failed || (document.body.dataset.ready && [...document.querySelectorAll('.model')].every((m) => (m as HTMLElement).dataset.done === 'true')), null, { timeout: 300_000 });
+      await page.waitForFunction(() => document.body.dataset.failed || (document.body.dataset.ready && Array.from(document.querySelectorAll('.model')).every((m) => (m as HTMLElement).dataset.done === 'true')), null, { timeout: 300_000 });
       const run = await page.evaluate(async (n) => {
         type P = { timings: Record<string, number>; ask(q: string): Promise<void> };
         const g = (window as unknown as { askPage: { page: P; data: { dev: { question: string }[] } } }).askPage;

@@ -111,7 +111,7 @@ describe('ask page in headless Chromium', function () {
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
     await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.body.dataset.failed === 'true' || [...document.querySelectorAll('.model')].every((m) => (m as HTMLElement).dataset.done === 'true' && document.body.dataset.ready), null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.body.dataset.failed === 'true' || Array.from(document.querySelectorAll('.model')).every((m) => (m as HTMLElement).dataset.done === 'true' && document.body.dataset.ready), null, { timeout: 120_000 });
     const failed = await page.evaluate(() => (document.body.dataset.failed ? document.getElementById('status')!.textContent : undefined));
     if (failed) problems.push(failed);
     return { page, problems };
@@ -120,7 +120,7 @@ describe('ask page in headless Chromium', function () {
   /** The page's answers to dev question i, model by model. */
   async function answersTo(page: Page, question: string): Promise<Record<string, string>> {
     await page.evaluate((q) => (window as unknown as { askPage: { page: { ask(q: string): Promise<void> } } }).askPage.page.ask(q), question);
-    return page.evaluate(() => Object.fromEntries([...document.querySelectorAll<HTMLElement>('.model')].map((m) => [m.dataset.row!, m.dataset.answer ?? ''])));
+    return page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll<HTMLElement>('.model')).map((m) => [m.dataset.row!, m.dataset.answer ?? ''])));
   }
 
   /** Compares the page's answers with the recorded predictions of each model's evaluation, on a spread of dev questions. */

@@ -46,7 +46,7 @@ async function start(name: BackendName, wasmFiles: Record<string, string>): Prom
     const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) as boolean;
     const file = wasmFiles[simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm'];
     const bytes = await loadDelivered(file);
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/wasm' }));
+    const url = URL.createObjectURL(new Blob([bytes.buffer as ArrayBuffer], { type: 'application/wasm' }));
     setWasmPaths({ 'tfjs-backend-wasm.wasm': url, 'tfjs-backend-wasm-simd.wasm': url, 'tfjs-backend-wasm-threaded-simd.wasm': url });
   }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs could not start its ${name} backend`);
