@@ -5,7 +5,8 @@
  *
  * By default the page is built here from small synthetic models that `scripts/results.sh synthetic` trains in a
  * temporary folder (shortened: the test checks agreement, not accuracy). With SITE_DIR=site (`npm run test:site`,
- * after `npm run build`) the checks run on the built page instead, against the records it names.
+ * after `npm run build`) the checks run on the built page instead, against the records it names (found in results/
+ * and build/ask/results/, or in the folders of ASK_RESULTS_DIRS).
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -68,7 +69,8 @@ describe('ask page in headless Chromium', function () {
   before(async () => {
     if (process.env.SITE_DIR) {
       siteDir = path.resolve(process.env.SITE_DIR);
-      resultsDirs = [path.join(ROOT, 'results'), path.join(ROOT, 'build', 'ask', 'results')];
+      // The records the build read (ASK_RESULTS_DIRS, colon-separated, for a page built from other folders).
+      resultsDirs = process.env.ASK_RESULTS_DIRS?.split(':') ?? [path.join(ROOT, 'results'), path.join(ROOT, 'build', 'ask', 'results')];
     } else {
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ask-'));
       siteDir = path.join(tmp, 'site');

@@ -15,12 +15,11 @@ import { loadCheckpoint } from '../../lib/mingpt/checkpoint';
 import { readSafetensors, TensorToWrite, writeSafetensors } from '../../lib/mingpt/safetensors';
 import { modelFromSafetensors } from '../../lib/mingpt/state_dict';
 import { predictBirthplaces } from '../../lib/eval/evaluate';
-import { projectPath } from '../../lib/results/record';
+import { projectPath, withoutMachinePaths } from '../../lib/results/record';
 import { escapeHtml } from '../../lib/util/format';
 import { ASK_LABELS, PickOptions, Picked, pickAskModels, recallFor } from './ask_models';
 import type { AskData, AskModel } from './ask/data';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 
 /** A script that hands `bytes` to the page under the name `key`. */
@@ -187,7 +186,7 @@ export async function writeAskPage(o: AskPageOptions): Promise<{ dir: string; da
     fs.writeFileSync(path.join(dir, wasm[name]), deliveryScript(wasm[name], fs.readFileSync(path.join(wasmDir, name))));
   }
   const data: AskData = {
-    corpus: picked.corpus, origin: picked.origin, corpusDescription: picked.data?.description.replace(ROOT + '/', '') ?? 'The corpus is not on the machine that built this page.',
+    corpus: picked.corpus, origin: picked.origin, corpusDescription: picked.data ? withoutMachinePaths(picked.data.description) : 'The corpus is not on the machine that built this page.',
     dev: dev.map((qa) => ({ question: qa.question, answer: qa.answer })), models, wasm, built: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(dir, 'models.js'), `window.askPage.setData(${JSON.stringify(data)});\n`);
