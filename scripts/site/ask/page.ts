@@ -77,11 +77,12 @@ class AskPage {
     this.renderShell();
     const params = new URLSearchParams(location.search);
     const requested = params.get('backend') as BackendName | null;
-    if (requested && !BACKENDS.includes(requested)) this.status(`?backend=${requested} is not one of ${BACKENDS.join(', ')}; choosing one`);
+    const known = requested !== null && BACKENDS.includes(requested);
     this.status('Starting tfjs…');
-    const backend = await chooseBackend(requested && BACKENDS.includes(requested) ? requested : undefined, this.data.wasm);
+    const backend = await chooseBackend(known ? requested : undefined, this.data.wasm);
     this.timings.backend = performance.now();
-    $('#backend').textContent = `tfjs ${tf.version_core} on ${backend.name}: ${backend.why}.`;
+    const ignored = requested !== null && !known ? ` (?backend=${requested} is not one of ${BACKENDS.join(', ')})` : '';
+    $('#backend').textContent = `tfjs ${tf.version_core} on ${backend.name}: ${backend.why}${ignored}.`;
     document.body.dataset.backend = backend.name;
     this.status(`Loading the weights of ${this.data.models.length} models…`);
     for (const info of this.data.models) {
