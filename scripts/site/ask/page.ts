@@ -85,8 +85,9 @@ class AskPage {
     $('#backend').textContent = `tfjs ${tf.version_core} on ${backend.name}: ${backend.why}${ignored}.`;
     document.body.dataset.backend = backend.name;
     this.status(`Loading the weights of ${this.data.models.length} models…`);
-    for (const info of this.data.models) {
-      const bytes = await loadDelivered(info.weights);
+    const files = this.data.models.map((info) => loadDelivered(info.weights)); // the files load side by side
+    for (const [i, info] of this.data.models.entries()) {
+      const bytes = await files[i];
       const { model, vocab } = modelFromSafetensors(readSafetensors(bytes, info.weights), info.weights, { expect: { variant: info.variant } });
       this.loaded.push({ info, model, vocab });
     }
