@@ -86,6 +86,7 @@ class AskPage {
     document.body.dataset.backend = backend.name;
     this.status(`Loading the weights of ${this.data.models.length} models…`);
     const files = this.data.models.map((info) => loadDelivered(info.weights)); // the files load side by side
+    files.forEach((f) => f.catch(() => undefined)); // a failure is reported once, where it is awaited
     for (const [i, info] of this.data.models.entries()) {
       const bytes = await files[i];
       const { model, vocab } = modelFromSafetensors(readSafetensors(bytes, info.weights), info.weights, { expect: { variant: info.variant } });
