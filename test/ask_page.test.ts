@@ -113,7 +113,7 @@ describe('ask page in headless Chromium', function () {
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
     await page.goto(url, { waitUntil: 'load' });
-    await page.waitForFunction(() => document.body.dataset.failed === 'true' || Array.from(document.querySelectorAll('.model')).every((m) => (m as HTMLElement).dataset.done === 'true' && document.body.dataset.ready), null, { timeout: 120_000 });
+    await page.waitForFunction(() => document.body.dataset.failed === 'true' || Array.from(document.querySelectorAll('.model')).every((m) => (m as HTMLElement).dataset.done === 'true' && document.body.dataset.ready), null, { timeout: 300_000 }); // WebGL in software compiles its shaders slowly
     const failed = await page.evaluate(() => (document.body.dataset.failed ? document.getElementById('status')!.textContent : undefined));
     if (failed) problems.push(failed);
     return { page, problems };
