@@ -192,6 +192,17 @@ function halfToFloat(h: number): number {
   return sign * Math.pow(2, exp - 15) * (1 + frac / 1024);
 }
 
+let halves: Float32Array | undefined;
+
+/** Every half's value, by its bits (256 KB, made once): a lookup is far faster than halfToFloat per value. */
+function halfTable(): Float32Array {
+  if (!halves) {
+    halves = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halves[h] = halfToFloat(h);
+  }
+  return halves;
+}
+
 /** The values of a floating-point tensor as float32 (F32 as is; F64, F16 and BF16 converted). */
 export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
   const n = t.data.length / DTYPE_BYTES[t.dtype];
@@ -204,9 +215,11 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
       break;
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+    case 'F16': {
+      const table = halfTable();
+      for (let i = 0; i < n; i++) out[i] = table[view.getUint16(2 * i, true)];
       break;
+    }
     case 'BF16': {
       const word = new DataView(new ArrayBuffer(4));
       for (let i = 0; i < n; i++) {
