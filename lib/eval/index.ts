@@ -1,5 +1,6 @@
 export type { EvalResult } from './evaluate';
-export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions, writePredictions } from './evaluate';
+export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions } from './evaluate';
+export { writePredictions } from './predictions_file';
 export { LONDON, londonBaseline } from './london';
 export type { AnswerProfile } from './answers';
 export { answerProfile, chanceOfDoingAsWell } from './answers';
