@@ -169,12 +169,7 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
         rows.forEach((r, i) => {
           for (let j = 0; j < T; j++) ids[i * T + j] = seqs[r][from + j] ?? 0;
         });
-        const idx = tf.tensor2d(ids, [B, T], 'int32');
-        const result = model.forwardWithCache(idx, cache);
-        idx.dispose();
-        disposeCache(cache);
-        cache = result.cache;
-        logits = result.logits;
+        ({ cache, logits } = extendCache(model, ids, [B, T], cache));
       } else {
         // The window slides: every position moves, so the cache is stale; recompute the last blockSize ids.
         disposeCache(cache);
@@ -194,6 +189,18 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
   } finally {
     disposeCache(cache);
   }
+}
+
+/**
+ * Runs the positions not yet in `cache` (ids of shape [B, T]) and returns their last logits with the cache grown by
+ * them; the cache passed in is disposed.
+ */
+function extendCache(model: GPT, ids: Int32Array, shape: [number, number], cache: KVCache | undefined): { cache: KVCache; logits: tf.Tensor2D } {
+  const idx = tf.tensor2d(ids, shape, 'int32');
+  const result = model.forwardWithCache(idx, cache);
+  idx.dispose();
+  disposeCache(cache);
+  return { cache: result.cache, logits: result.logits };
 }
 
 /** One step of `greedySteps`: the id chosen and the distribution it was chosen from. */
@@ -222,12 +229,7 @@ export function* greedySteps(model: GPT, prompt: readonly number[], steps: numbe
       let logits: tf.Tensor2D;
       if (seq.length <= blockSize) {
         const from = cache ? cache.length : 0;
-        const idx = tf.tensor2d([seq.slice(from)], [1, seq.length - from], 'int32');
-        const result = model.forwardWithCache(idx, cache);
-        idx.dispose();
-        disposeCache(cache);
-        cache = result.cache;
-        logits = result.logits;
+        ({ cache, logits } = extendCache(model, Int32Array.from(seq.slice(from)), [1, seq.length - from], cache));
       } else {
         disposeCache(cache);
         cache = undefined;
