@@ -24,7 +24,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/util/atomic';
 import {
-  EpochPoint, PresetChoice, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, predictionsFile, projectPath, runId,
+  EpochPoint, PresetChoice, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, predictionsFile, projectPath, replaceAbsolutePaths, runId,
 } from '../lib/results/record';
 import { SCALES } from '../lib/mingpt/presets';
 import { readSafetensors, toFloat32, writeSafetensors } from '../lib/mingpt/safetensors';
@@ -108,7 +108,7 @@ const relativeFiles = (files: Record<string, string>): Record<string, string> =>
  * Absolute paths in an old note cut to their last part. Not made relative to this checkout: the notes were written
  * on other machines and checkouts, and the migration must give the same records wherever it runs.
  */
-const withoutOldPaths = (text: string): string => text.replace(/(?<![\w.~-])\/(?:[\w.+-]+\/)*[\w.+-]+/g, (p) => path.basename(p));
+const withoutOldPaths = (text: string): string => replaceAbsolutePaths(text, (p) => path.basename(p));
 
 const cleanNotes = (notes: V1Run['notes']): RunRecord['notes'] | undefined => {
   const kept = Object.entries(notes ?? {}).filter(([k]) => k !== 'preset').map(([k, v]) => [k, typeof v === 'string' ? withoutOldPaths(v) : v]);
