@@ -140,6 +140,11 @@ describe('minGPT model', () => {
     const all = (name: string, value: number) => a.params.get(name)!.dataSync().every((v) => v === value);
     assert.ok(all('pos_emb', 0) && all('blocks.3.attn.qkv.bias', 0) && all('blocks.2.ln2.weight', 1) && all('ln_f.bias', 0));
     assert.deepEqual(Array.from(a.params.get('head.weight')!.dataSync()), Array.from(b.params.get('head.weight')!.dataSync()));
+    // 'unset' (a model a load fills next): the same parameters, every value zero, LayerNorm weights included
+    const unset = new GPT(config, 'unset');
+    assert.deepEqual([...unset.params].map(([n, v]) => [n, v.shape]), [...a.params].map(([n, v]) => [n, v.shape]));
+    assert.ok([...unset.params.values()].every((v) => v.dataSync().every((x) => x === 0)));
+    unset.dispose();
     a.dispose();
     b.dispose();
   });

@@ -72,16 +72,19 @@ class DropoutPlan {
 
 const NO_DROPOUT = new DropoutPlan(0, false, undefined, 'GPT');
 
-/** Makes the parameters in state_dict order, initialised as minGPT does, from one seeded generator. */
+/**
+ * Makes the parameters in state_dict order, initialised as minGPT does, from one seeded generator; without a
+ * generator ('unset'), every one starts at zero.
+ */
 class ParamFactory {
   readonly params = new Map<string, tf.Variable>();
-  private readonly rng: Rng;
-  constructor(seed: number) {
-    this.rng = new Rng(seed);
+  private readonly rng: Rng | undefined;
+  constructor(seed: number | 'unset') {
+    this.rng = seed === 'unset' ? undefined : new Rng(seed);
   }
   add(name: string, shape: number[], init: 'normal' | 'zeros' | 'ones'): tf.Variable {
     const size = shape.reduce((a, b) => a * b, 1);
-    const values = init === 'normal' ? this.rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
+    const values = !this.rng ? new Float32Array(size) : init === 'normal' ? this.rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
     // tf.variable shares the initial tensor's data: dispose the initial tensor, or it stays counted as a leak.
     const initial = tf.tensor(values, shape, 'float32');
     const v = tf.variable(initial, true);
@@ -274,9 +277,10 @@ export class GPT {
 
   /**
    * A freshly initialised model. The same seed gives the same weights.
-   * @param seed seeds the N(0, 0.02) initial weights
+   * @param seed seeds the N(0, 0.02) initial weights; 'unset' leaves every parameter at zero, for a model whose
+   *   weights a load assigns next (drawing the course model's 3.2M normals takes about a second in a browser)
    */
-  constructor(config: GPTConfig, seed: number) {
+  constructor(config: GPTConfig, seed: number | 'unset') {
     validateConfig(config);
     this.config = { ...config };
     const { vocabSize: V, blockSize, nLayer, nEmbd: C } = config;
