@@ -17,6 +17,8 @@ interface Run {
   weights: number;
   firstAnswer: number;
   perQuestion: number[];
+  /** Live tensors after each later question. */
+  tensors: number[];
   backendName: string;
   generated: number;
 }
@@ -36,19 +38,21 @@ async function main(): Promise<void> {
       await page.goto(`file://${index}${values.backend ? `?backend=${values.backend}` : ''}`);
       await page.waitForFunction(() => document.body.dataset.failed || (document.body.dataset.ready && Array.from(document.querySelectorAll('.model')).every((m) => (m as HTMLElement).dataset.done === 'true')), null, { timeout: 300_000 });
       const run = await page.evaluate(async (n) => {
-        type P = { timings: Record<string, number>; ask(q: string): Promise<void> };
+        type P = { timings: Record<string, number>; ask(q: string): Promise<void>; numTensors(): number };
         const g = (window as unknown as { askPage: { page: P; data: { dev: { question: string }[] } } }).askPage;
         if (document.body.dataset.failed) throw new Error(document.getElementById('status')!.textContent ?? 'failed');
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
         const perQuestion: number[] = [];
+        const tensors: number[] = [];
         let generated = 0;
         for (let i = 1; i <= n && i < g.data.dev.length; i++) {
           const t = performance.now();
           await g.page.ask(g.data.dev[i].question);
           perQuestion.push(performance.now() - t);
+          tensors.push(typeof g.page.numTensors === 'function' ? g.page.numTensors() : NaN); // NaN: a page built before it counted
           generated += document.querySelectorAll('.steps li').length;
         }
-        return { domContentLoaded: nav.domContentLoadedEventEnd, backend: g.page.timings.backend, weights: g.page.timings.weights, firstAnswer: g.page.timings.firstAnswer, perQuestion, backendName: document.body.dataset.backend ?? '?', generated };
+        return { domContentLoaded: nav.domContentLoadedEventEnd, backend: g.page.timings.backend, weights: g.page.timings.weights, firstAnswer: g.page.timings.firstAnswer, perQuestion, tensors, backendName: document.body.dataset.backend ?? '?', generated };
       }, Number(values.questions));
       runs.push(run);
       await page.close();
@@ -64,7 +68,9 @@ async function main(): Promise<void> {
   console.log(`  backend ready                   ${ms(median(runs.map((r) => r.backend)))}`);
   console.log(`  weights loaded (page loaded)    ${ms(median(runs.map((r) => r.weights)))}`);
   console.log(`  first answers, all models       ${ms(median(runs.map((r) => r.firstAnswer)))}  (${ms(median(runs.map((r) => r.firstAnswer - r.weights)))} after the weights)`);
-  console.log(`  a later question, all models    ${ms(median(all))} median of ${all.length} (${(chars / all.length).toFixed(1)} characters generated per question, attention maps included)`);
+  console.log(`  a later question, all models    ${ms(median(all))} median of ${all.length} (${(chars / all.length).toFixed(1)} characters generated per question, the shown model's attention maps included)`);
+  const counts = [...new Set(runs.flatMap((r) => r.tensors))];
+  if (!counts.every(Number.isNaN)) console.log(`  live tensors after each later question: ${counts.length === 1 ? `${counts[0]}, the same every time` : `${runs.map((r) => r.tensors.join(' ')).join('; ')}: NOT STABLE (a leak?)`}`);
 }
 
 main().catch((e) => {

@@ -3,7 +3,7 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, wasmThreadsWanted } from '../lib/backend';
-import { setFastWasmKernels } from '../lib/backend/wasm_fixes';
+import { setFastWasmKernels, setNativeBlas } from '../lib/backend/wasm_fixes';
 import { MIN_SLICE_WORK, simplify } from '../lib/backend/wasm_kernels';
 import { Rng } from '../lib/util/random';
 import { maxAbsDiff } from './numeric_helpers';
@@ -67,6 +67,42 @@ describe('fast wasm kernels', () => {
     assert.throws(() => tf.gather(table, ids), /GatherV2: the index value 4 is not in \[0, 3\]/);
     assert.equal(tf.memory().numTensors, before);
     tf.dispose([table, ids]);
+  });
+
+  it('slice equals the original kernel for random shapes, begins and sizes, rank 1 to 5, three dtypes', () => {
+    const rng = new Rng(34);
+    for (let trial = 0; trial < 40; trial++) {
+      const rank = 1 + (trial % 5);
+      const shape = Array.from({ length: rank }, () => rng.int(1, 5));
+      const begin = shape.map((n) => rng.int(0, n - 1));
+      // -1: to the end of the axis, as tf.slice allows; 0: an empty slice, now and then
+      const size = shape.map((n, i) => (rng.int(0, 5) === 0 ? -1 : trial % 13 === 12 && i === 0 ? 0 : rng.int(1, n - begin[i])));
+      const count = shape.reduce((a, b) => a * b, 1);
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const values = Array.from({ length: count }, (_, i) => (dtype === 'bool' ? i % 3 === 0 : dtype === 'int32' ? i * 7 - 50 : rng.normal()));
+        const x = tf.tensor(values as number[], shape, dtype);
+        const [slow, fast, outShape] = bothWays(() => tf.slice(x, begin, size));
+        assert.deepStrictEqual(outShape, size.map((s, i) => (s === -1 ? shape[i] - begin[i] : s)));
+        assert.deepStrictEqual(Array.from(fast), Array.from(slow), `shape [${shape}] begin [${begin}] size [${size}] ${dtype}`);
+        x.dispose();
+      }
+    }
+  });
+
+  it('a Linear product (fused matMul, transposeB, bias) adds the bias once, on OpenBLAS and on XNNPACK', () => {
+    // tfjs-backend-wasm 4.22's own _FusedMatMul gives x W^T + 2b here: the wrapper must never hand it transposeB.
+    const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
+    const w = tf.tensor2d([[1, 0], [0, 1], [1, 1]]); // [out, in], as PyTorch stores a Linear weight
+    const b = tf.tensor1d([10, 20, 30]);
+    const want = [11, 22, 33, 13, 24, 37, 15, 26, 41];
+    for (const blas of [true, false]) {
+      const before = setNativeBlas(blas);
+      const y = tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b });
+      assert.deepStrictEqual(Array.from(y.dataSync()), want, `OpenBLAS ${blas ? 'on' : 'off'}`);
+      y.dispose();
+      setNativeBlas(before);
+    }
+    tf.dispose([x, w, b]);
   });
 
   it('transpose equals the original kernel for random shapes and permutations, rank 1 to 6, three dtypes', () => {

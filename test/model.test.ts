@@ -10,6 +10,7 @@ import { Variant, courseModelConfig, validateConfig } from '../lib/mingpt/config
 import { GPT } from '../lib/mingpt/model';
 import { Rng } from '../lib/util/random';
 import { randomizeParams, tinyConfig } from './model_helpers';
+import { maxAbsDiff } from './numeric_helpers';
 
 function stateDictNames(nLayer: number, variant: Variant): string[] {
   const names = variant === 'vanilla' ? ['pos_emb'] : [];
@@ -139,6 +140,11 @@ describe('minGPT model', () => {
     const all = (name: string, value: number) => a.params.get(name)!.dataSync().every((v) => v === value);
     assert.ok(all('pos_emb', 0) && all('blocks.3.attn.qkv.bias', 0) && all('blocks.2.ln2.weight', 1) && all('ln_f.bias', 0));
     assert.deepEqual(Array.from(a.params.get('head.weight')!.dataSync()), Array.from(b.params.get('head.weight')!.dataSync()));
+    // 'unset' (a model a load fills next): the same parameters, every value zero, LayerNorm weights included
+    const unset = new GPT(config, 'unset');
+    assert.deepEqual([...unset.params].map(([n, v]) => [n, v.shape]), [...a.params].map(([n, v]) => [n, v.shape]));
+    assert.ok([...unset.params.values()].every((v) => v.dataSync().every((x) => x === 0)));
+    unset.dispose();
     a.dispose();
     b.dispose();
   });
@@ -184,6 +190,7 @@ describe('minGPT model', () => {
     it(`${variant}: attentionMaps are the attention weights of the plain-JavaScript forward pass`, () => {
       const model = new GPT(tinyConfig(variant), 2);
       randomizeParams(model, 3);
+      model.attentionMaps([1]); // the first inference pass makes the model's kept W^T
       for (const ids of [[3, 1, 4, 1, 5, 6], [2, 6, 5]]) {
         const tensors = tf.memory().numTensors;
         const maps = model.attentionMaps(ids);
@@ -352,6 +359,38 @@ describe('minGPT model', () => {
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
     model.dispose();
+  });
+
+  it('inference keeps W^T until a weight changes, gives the logits of the training path, and dispose frees it', () => {
+    const start = tf.memory().numTensors;
+    const model = new GPT(tinyConfig('vanilla'), 15);
+    const idx = ids2d([[1, 2, 3, 4]]);
+    const params = tf.memory().numTensors; // the parameters and idx
+    const lastLogits = () => {
+      const all = model.logits(idx); // the training path: products with W itself
+      const last = tf.tidy(() => tf.reshape(tf.slice(all, [0, 3, 0], [1, 1, -1]), [1, -1]));
+      all.dispose();
+      return last;
+    };
+    const inferred = () => {
+      const r = model.forwardWithCache(idx, undefined); // the inference path: products with the kept W^T
+      tf.dispose([...r.cache.keys, ...r.cache.values]);
+      return r.logits;
+    };
+    for (const seed of [16, 17]) {
+      randomizeParams(model, seed); // assigns new tensors: the kept W^T of the last weights must not be used
+      const [want, got] = [lastLogits(), inferred()];
+      const diff = maxAbsDiff(got.dataSync(), want.dataSync());
+      assert.ok(diff < 1e-5, `seed ${seed}: inference differs from the training path by ${diff}`);
+      tf.dispose([want, got]);
+      // One kept W^T per Linear (qkv, proj, mlp.0, mlp.2 per block, and the head), made once, not per call.
+      assert.equal(tf.memory().numTensors, params + 4 * model.config.nLayer + 1);
+      inferred().dispose();
+      assert.equal(tf.memory().numTensors, params + 4 * model.config.nLayer + 1);
+    }
+    idx.dispose();
+    model.dispose();
+    assert.equal(tf.memory().numTensors, start);
   });
 
   it('bad inputs and configs give errors that name the problem', () => {

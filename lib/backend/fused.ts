@@ -59,11 +59,19 @@ function kernelsFor(backend: BackendWasm): SimdKernels {
       unavailable = 'the tfjs wasm module does not export its memory (asm.memory)';
       throw new Error(`fused kernels: ${unavailable}`);
     }
-    compiled ??= new wasmApi.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'));
+    compiled ??= new wasmApi.Module(fromBase64(KERNELS_WASM_BASE64));
     k = new wasmApi.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
     instances.set(backend, k);
   }
   return k;
+}
+
+/** Bytes of base64 text, with what Node and browsers both have (atob), not Node's Buffer: the page runs this too. */
+function fromBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
 }
 
 function offsetOf(backend: BackendWasm, t: TensorInfo): number {

@@ -1,7 +1,8 @@
 /**
- * The switch of the wasm backend's faster kernels (`wasm_fixes.ts`), apart from the kernels themselves: `ops.ts`
- * reads it on every GELU and LayerNorm, and `ops.ts` is model code that also runs in a browser page, where the
- * Node-only half of the fixes (OpenBLAS through koffi) cannot be bundled.
+ * The switch of the wasm backend's faster kernels (`wasm_portable.ts`, installed under Node by `wasm_fixes.ts`
+ * and in the browser page), apart from the kernels themselves: `ops.ts` reads it on every GELU and LayerNorm, and
+ * `ops.ts` is model code that also runs in the page, where the Node-only half of the fixes (OpenBLAS through
+ * koffi) cannot be bundled.
  */
 
 let installed = false;
@@ -24,12 +25,12 @@ export function fastWasmKernelsOn(): boolean {
   return installed && fastKernels;
 }
 
-/** Called once by `installWasmFixes`. */
+/** Called once by `installPortableWasmFixes`. */
 export function markWasmFixesInstalled(): void {
   installed = true;
 }
 
-/** Whether `installWasmFixes` has run in this process. */
+/** Whether the wasm fixes are installed in this process (`installWasmFixes` or `installPortableWasmFixes`). */
 export function wasmFixesInstalled(): boolean {
   return installed;
 }

@@ -57,10 +57,19 @@ export function qkvHeads(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHe
 /** `qkvHeads` as the course writes it: y = x W^T + b, viewed as (B, T, H, 3D), split in three on the last axis. */
 export function qkvHeadsReference(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
   const [B, T, C] = checkQkv(x, weight, bias, nHead);
-  const D = C / nHead;
+  return tf.tidy(() => qkvHeadsOf(tf.reshape(tf.add(tf.matMul(tf.reshape(x, [B * T, C]), weight, false, true), bias), [B, T, 3 * C]), nHead));
+}
+
+/**
+ * The second half of `qkvHeadsReference`: the fused Linear's output y (B, T, 3C) viewed as (B, T, H, 3D) and
+ * split in three on the last axis -> q, k, v, each (B, H, T, D). What inference uses, with y from a kept W^T
+ * (model.ts): for the few positions of decoding the split costs little.
+ */
+export function qkvHeadsOf(y: tf.Tensor3D, nHead: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [B, T, C3] = y.shape;
+  if (y.rank !== 3 || C3 % (3 * nHead) !== 0) throw new Error(`qkvHeadsOf: y must be (B, T, 3C) with C a multiple of nHead ${nHead}, got shape [${y.shape}]`);
   return tf.tidy(() => {
-    const y = tf.add(tf.matMul(tf.reshape(x, [B * T, C]), weight, false, true), bias);
-    const parts = tf.split(tf.reshape(y, [B, T, nHead, 3 * D]), 3, 3);
+    const parts = tf.split(tf.reshape(y, [B, T, nHead, C3 / nHead]), 3, 3);
     return parts.map((p) => tf.transpose(p, [0, 2, 1, 3])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
   });
 }

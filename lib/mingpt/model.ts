@@ -6,11 +6,14 @@
  *   x   = x + drop(mlp(ln2(x))),  mlp = Linear(C,4C), GELU, Linear(4C,C)
  *   logits = head(ln_f(x))                                    (head has no bias)
  *
- * Attention: one fused Linear(C, 3C) gives queries, keys and values (`ops.qkvHeads`). Its output is viewed as
+ * Attention: one fused Linear(C, 3C) gives queries, keys and values. Its output is viewed as
  * (B, T, n_head, 3 * head_dim) and split on the last axis, so head h reads columns [q_h | k_h | v_h] of its own
- * 3 * head_dim slice (not the common [q | k | v] over the full width). The `rope` variant rotates q and k by
- * their position (lib/positional/rope.ts) in every layer. The attention itself is `ops.causalAttention`
- * (lib/backend/ops.ts), one op for training and for decoding with cached keys and values.
+ * 3 * head_dim slice (not the common [q | k | v] over the full width). Training computes that as three products
+ * with slices of the weight (`ops.qkvHeads`); inference (decoding, attention maps) as the one product and a split
+ * (`ops.qkvHeadsOf`). Inference multiplies every Linear by a W^T made once and kept (`InferenceWeight`: on wasm
+ * that lets XNNPACK keep its packing of the weights). The `rope` variant rotates q and k by their position
+ * (lib/positional/rope.ts) in every layer. The attention itself is `ops.causalAttention` (lib/backend/ops.ts),
+ * one op for training and for decoding with cached keys and values.
  *
  * Parameters live in `params` under their PyTorch state_dict names and shapes, in state_dict order (a module's
  * own parameters before its submodules', so `pos_emb` comes first). Linear weights are [out, in].
@@ -23,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { GPTConfig, validateConfig } from './config';
-import { causalAttention, causalAttentionWeights, dropout, gelu, layerNorm, qkvHeads } from '../backend/ops';
+import { causalAttention, causalAttentionWeights, dropout, gelu, layerNorm, qkvHeads, qkvHeadsOf } from '../backend/ops';
 import { applyRope } from '../positional/rope';
 import { Rng } from '../util/random';
 
@@ -69,16 +72,19 @@ class DropoutPlan {
 
 const NO_DROPOUT = new DropoutPlan(0, false, undefined, 'GPT');
 
-/** Makes the parameters in state_dict order, initialised as minGPT does, from one seeded generator. */
+/**
+ * Makes the parameters in state_dict order, initialised as minGPT does, from one seeded generator; without a
+ * generator ('unset'), every one starts at zero.
+ */
 class ParamFactory {
   readonly params = new Map<string, tf.Variable>();
-  private readonly rng: Rng;
-  constructor(seed: number) {
-    this.rng = new Rng(seed);
+  private readonly rng: Rng | undefined;
+  constructor(seed: number | 'unset') {
+    this.rng = seed === 'unset' ? undefined : new Rng(seed);
   }
   add(name: string, shape: number[], init: 'normal' | 'zeros' | 'ones'): tf.Variable {
     const size = shape.reduce((a, b) => a * b, 1);
-    const values = init === 'normal' ? this.rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
+    const values = !this.rng ? new Float32Array(size) : init === 'normal' ? this.rng.normals(size, 0, INIT_STD) : new Float32Array(size).fill(init === 'ones' ? 1 : 0);
     // tf.variable shares the initial tensor's data: dispose the initial tensor, or it stays counted as a leak.
     const initial = tf.tensor(values, shape, 'float32');
     const v = tf.variable(initial, true);
@@ -96,15 +102,52 @@ function linear(x: tf.Tensor3D, weight: tf.Tensor, bias?: tf.Tensor): tf.Tensor3
   return tf.reshape(y, [B, T, out]);
 }
 
+/**
+ * A Linear weight as inference multiplies by it: W^T, [in, out], made on first use and kept until the weight
+ * changes (an optimizer step or a load assigns the variable a new tensor, so a new dataId). On wasm only an
+ * untransposed product runs on XNNPACK, which packs a weight matrix once per tensor and keeps the packing; W^T
+ * made anew on every call would be packed anew (for one position, several times the product itself). Training
+ * multiplies by W itself, so that the gradient reaches it.
+ */
+class InferenceWeight {
+  private source: tf.DataId | undefined;
+  private transposed: tf.Tensor2D | undefined;
+  constructor(private readonly weight: tf.Variable) {}
+  get(): tf.Tensor2D {
+    if (this.source !== this.weight.dataId || !this.transposed) {
+      this.transposed?.dispose();
+      this.transposed = tf.keep(tf.transpose(this.weight as tf.Tensor2D));
+      this.source = this.weight.dataId;
+    }
+    return this.transposed;
+  }
+  dispose(): void {
+    this.transposed?.dispose();
+    this.transposed = undefined;
+    this.source = undefined;
+  }
+}
+
 class Linear {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | undefined;
+  private readonly inference: InferenceWeight;
   constructor(f: ParamFactory, name: string, inFeatures: number, outFeatures: number, withBias = true) {
     this.weight = f.add(`${name}.weight`, [outFeatures, inFeatures], 'normal');
     this.bias = withBias ? f.add(`${name}.bias`, [outFeatures], 'zeros') : undefined;
+    this.inference = new InferenceWeight(this.weight);
   }
-  forward(x: tf.Tensor3D): tf.Tensor3D {
-    return linear(x, this.weight, this.bias);
+  /** x W^T + b; with `inference`, through the kept W^T (no gradient reaches W then). */
+  forward(x: tf.Tensor3D, inference = false): tf.Tensor3D {
+    if (!inference) return linear(x, this.weight, this.bias);
+    const [B, T, C] = x.shape;
+    const wT = this.inference.get();
+    const y = tf.fused.matMul({ a: tf.reshape(x, [B * T, C]) as tf.Tensor2D, b: wT, bias: this.bias });
+    return tf.reshape(y, [B, T, wT.shape[1]]);
+  }
+  /** Frees the kept W^T (remade if needed). */
+  disposeInference(): void {
+    this.inference.dispose();
   }
 }
 
@@ -120,8 +163,11 @@ class LayerNorm {
   }
 }
 
-/** Where a pass through the blocks continues a KV cache: its length, one layer's keys and values, and whether
- *  only the last position's output is wanted (decoding reads nothing else). */
+/**
+ * An inference pass through the blocks (no gradient, no dropout: its Linears multiply by their kept W^T), which
+ * may continue a KV cache: its length, one layer's keys and values, and whether only the last position's output
+ * is wanted (decoding reads nothing else).
+ */
 interface Continuation {
   past: number;
   cached?: { keys: tf.Tensor4D; values: tf.Tensor4D };
@@ -137,8 +183,8 @@ function lastPosition<T extends tf.Tensor>(x: T, axis: number): T {
 
 /** Multi-head masked self-attention followed by its output projection: (B, T, C) -> (B, T, C). */
 class CausalSelfAttention {
-  private readonly qkv: Linear;
-  private readonly proj: Linear;
+  readonly qkv: Linear;
+  readonly proj: Linear;
   constructor(f: ParamFactory, name: string, private readonly config: GPTConfig) {
     const C = config.nEmbd;
     this.qkv = new Linear(f, `${name}.qkv`, C, 3 * C);
@@ -150,7 +196,7 @@ class CausalSelfAttention {
    * With `continuation`, x holds positions past .. past + T - 1.
    */
   forward(x: tf.Tensor3D, drop: DropoutPlan, continuation?: Continuation): { y: tf.Tensor3D; keys: tf.Tensor4D; values: tf.Tensor4D } {
-    let { q, k, v } = this.heads(x, continuation?.past ?? 0);
+    let { q, k, v } = this.heads(x, continuation?.past ?? 0, continuation !== undefined);
     if (continuation?.cached) {
       k = tf.concat([continuation.cached.keys, k], 2);
       v = tf.concat([continuation.cached.values, v], 2);
@@ -161,18 +207,23 @@ class CausalSelfAttention {
     // Heads side by side again: (B, H, T, D) -> (B, T, H * D).
     const [B, , T] = y.shape;
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B, T, this.config.nEmbd]) as tf.Tensor3D;
-    return { y: drop.apply(this.proj.forward(merged)), keys: k, values: v };
+    return { y: drop.apply(this.proj.forward(merged, continuation !== undefined)), keys: k, values: v };
   }
 
-  /** The attention probabilities (B, H, T, T) of x (no dropout). */
+  /** The attention probabilities (B, H, T, T) of x (no dropout, no gradient). */
   weights(x: tf.Tensor3D): tf.Tensor4D {
-    const { q, k } = this.heads(x, 0);
+    const { q, k } = this.heads(x, 0, true);
     return causalAttentionWeights(q, k);
   }
 
-  /** Queries, keys and values of all heads, each (B, H, T, D); rope rotates q and k by their positions. */
-  private heads(x: tf.Tensor3D, offset: number): { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D } {
-    const [q, k, v] = qkvHeads(x, this.qkv.weight, this.qkv.bias!, this.config.nHead);
+  /**
+   * Queries, keys and values of all heads, each (B, H, T, D); rope rotates q and k by their positions. Training
+   * splits the weight (`qkvHeads`: its products move weights, not activations); inference runs the one product
+   * through the kept W^T and splits its output (`qkvHeadsOf`: a few positions, cheap to split).
+   */
+  private heads(x: tf.Tensor3D, offset: number, inference: boolean): { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D } {
+    const { nHead } = this.config;
+    const [q, k, v] = inference ? qkvHeadsOf(this.qkv.forward(x, true), nHead) : qkvHeads(x, this.qkv.weight, this.qkv.bias!, nHead);
     if (this.config.variant !== 'rope') return { q, k, v };
     return { q: applyRope(q, { offset }), k: applyRope(k, { offset }), v };
   }
@@ -180,14 +231,14 @@ class CausalSelfAttention {
 
 /** Linear(C, 4C), GELU, Linear(4C, C), dropout: `mlp.0` and `mlp.2` in the state_dict. */
 class MLP {
-  private readonly fc: Linear;
-  private readonly proj: Linear;
+  readonly fc: Linear;
+  readonly proj: Linear;
   constructor(f: ParamFactory, name: string, C: number) {
     this.fc = new Linear(f, `${name}.0`, C, 4 * C);
     this.proj = new Linear(f, `${name}.2`, 4 * C, C);
   }
-  forward(x: tf.Tensor3D, drop: DropoutPlan): tf.Tensor3D {
-    return drop.apply(this.proj.forward(gelu(this.fc.forward(x))));
+  forward(x: tf.Tensor3D, drop: DropoutPlan, inference = false): tf.Tensor3D {
+    return drop.apply(this.proj.forward(gelu(this.fc.forward(x, inference)), inference));
   }
 }
 
@@ -196,7 +247,7 @@ class Block {
   readonly ln1: LayerNorm;
   private readonly ln2: LayerNorm;
   readonly attn: CausalSelfAttention;
-  private readonly mlp: MLP;
+  readonly mlp: MLP;
   constructor(f: ParamFactory, name: string, config: GPTConfig) {
     // Registration order is the state_dict's: ln1, ln2, attn, mlp.
     this.ln1 = new LayerNorm(f, `${name}.ln1`, config.nEmbd);
@@ -210,7 +261,7 @@ class Block {
     // With lastOnly the attention answered the last position only: so does the rest of the block.
     let h = y.shape[1] < x.shape[1] ? lastPosition(x, 1) : x;
     h = tf.add(h, y);
-    h = tf.add(h, this.mlp.forward(this.ln2.forward(h), drop));
+    h = tf.add(h, this.mlp.forward(this.ln2.forward(h), drop, continuation !== undefined));
     return { x: h, keys, values };
   }
 }
@@ -226,9 +277,10 @@ export class GPT {
 
   /**
    * A freshly initialised model. The same seed gives the same weights.
-   * @param seed seeds the N(0, 0.02) initial weights
+   * @param seed seeds the N(0, 0.02) initial weights; 'unset' leaves every parameter at zero, for a model whose
+   *   weights a load assigns next (drawing the course model's 3.2M normals takes about a second in a browser)
    */
-  constructor(config: GPTConfig, seed: number) {
+  constructor(config: GPTConfig, seed: number | 'unset') {
     validateConfig(config);
     this.config = { ...config };
     const { vocabSize: V, blockSize, nLayer, nEmbd: C } = config;
@@ -312,7 +364,7 @@ export class GPT {
         const weights: tf.Tensor4D[] = [];
         for (const block of this.blocks) {
           weights.push(block.attn.weights(block.ln1.forward(x)));
-          x = block.forward(x, NO_DROPOUT).x;
+          x = block.forward(x, NO_DROPOUT, { past: 0, lastOnly: false }).x;
         }
         return tf.stack(weights); // (layer, 1, head, T, T)
       });
@@ -324,8 +376,14 @@ export class GPT {
     }
   }
 
+  /** Frees the parameters and the W^T that inference keeps. */
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
+    for (const l of this.linears()) l.disposeInference();
+  }
+
+  private linears(): Linear[] {
+    return [...this.blocks.flatMap((b) => [b.attn.qkv, b.attn.proj, b.mlp.fc, b.mlp.proj]), this.head];
   }
 
   /** Training and evaluation: the logits (B, T, V) of every position. */
@@ -352,7 +410,7 @@ export class GPT {
       keys.push(out.keys);
       values.push(out.values);
     });
-    const logits = this.head.forward(this.lnF.forward(x)); // (B, 1, V)
+    const logits = this.head.forward(this.lnF.forward(x), true); // (B, 1, V)
     return { logits: tf.reshape(logits, [x.shape[0], this.config.vocabSize]) as tf.Tensor2D, keys, values };
   }
 

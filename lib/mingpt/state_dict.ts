@@ -127,7 +127,7 @@ export function modelFromSafetensors(st: SafetensorsFile, file: string, opts: { 
   if (vocab.size !== config.vocabSize) {
     throw new Error(`checkpoint ${file}: vocabulary of ${vocab.size} characters, but the model has vocabSize ${config.vocabSize} (tok_emb.weight has ${config.vocabSize} rows)`);
   }
-  const model = new GPT(config, 0);
+  const model = new GPT(config, 'unset'); // every parameter is assigned next
   try {
     assignWeights(model, st, file);
   } catch (e) {

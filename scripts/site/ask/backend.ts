@@ -6,13 +6,14 @@
  *
  * Offline from file:// and from any static host: the wasm binary comes from a script file that delivers it as
  * base64 (a page opened from file:// may not fetch() a file next to it, but may load a script), turned into a
- * blob: URL for tfjs. No threads: they need a cross-origin-isolated page, which file:// never is.
+ * blob: URL for tfjs. No threads: they need a cross-origin-isolated page, which file:// never is. On wasm the page
+ * installs the kernels the CLI runs (lib/backend/wasm_portable.ts), all but its OpenBLAS products.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { installFusedMatMulBiasFix } from '../../../lib/backend/wasm_bias_fix';
+import { installPortableWasmFixes } from '../../../lib/backend/wasm_portable';
 import { loadDelivered } from './load';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
@@ -51,7 +52,7 @@ async function start(name: BackendName, wasmFiles: Record<string, string>): Prom
   }
   if (!(await tf.setBackend(name))) throw new Error(`tfjs could not start its ${name} backend`);
   await tf.ready();
-  if (name === 'wasm') installFusedMatMulBiasFix();
+  if (name === 'wasm') installPortableWasmFixes();
 }
 
 /**

@@ -39,7 +39,12 @@ interface Answer {
   ids: number[];
   steps: Step[];
   text: string;
-  /** maps[layer][head][generated index][column]: the attention rows of the writing positions. */
+  /** Whether the answer is complete. */
+  finished: boolean;
+  /**
+   * maps[layer][head][generated index][column]: the attention rows of the writing positions; computed when
+   * first shown (`mapsOf`), not for every model: each costs a forward pass over the question and its answer.
+   */
   maps?: number[][][][];
   /** The columns of those rows: the prompt, then the answer so far. */
   columns: string[];
@@ -72,6 +77,11 @@ class AskPage {
   readonly timings: Record<string, number> = {};
 
   constructor(private readonly data: AskData) {}
+
+  /** Live tensors, for the benchmark's leak check (bench/ask_page.ts): the same after every question. */
+  numTensors(): number {
+    return tf.memory().numTensors;
+  }
 
   async start(): Promise<void> {
     this.renderShell();
@@ -179,7 +189,7 @@ class AskPage {
       $('.verdict', card).textContent = '';
       $('.steps', card).replaceChildren();
       this.showRecall(l, card, devIndex);
-      const answer: Answer = { prompt, ids: [], steps: [], text: '', columns: [] };
+      const answer: Answer = { prompt, ids: [], steps: [], text: '', columns: [], finished: false };
       this.answers.set(l.info.row, answer);
       return { l, card, answer, steps: greedySteps(l.model, prompt, GENERATED_CHARS, { stopAt: vocab.maskId }) };
     });
@@ -225,16 +235,27 @@ class AskPage {
     $('.verdict', card).textContent = verdict + (closed ? '' : ' (no closing ⁇)');
     card.classList.toggle('right', gold !== undefined && a.text === gold);
     card.classList.toggle('wrong', gold !== undefined && a.text !== gold);
-    // The rows of the writing positions: the last prompt position (the ⁇) and each generated one but the last.
-    const { blockSize } = l.model.config;
-    const seq = [...a.prompt, ...a.ids.slice(0, -1)].slice(0, blockSize);
-    const first = a.prompt.length - 1;
-    const rows = Math.max(0, Math.min(a.ids.length, seq.length - first));
-    const maps = l.model.attentionMaps(seq);
-    a.maps = maps.map((layer) => layer.map((head) => head.slice(first, first + rows)));
-    a.columns = seq.map((id) => l.vocab.chars[id]);
+    a.columns = this.mapSequence(l, a).map((id) => l.vocab.chars[id]);
+    a.finished = true;
     card.dataset.done = 'true';
     card.dataset.answer = a.text;
+  }
+
+  /** What the attention maps are computed over: the prompt and the answer but its last id, within the window. */
+  private mapSequence(l: Loaded, a: Answer): number[] {
+    return [...a.prompt, ...a.ids.slice(0, -1)].slice(0, l.model.config.blockSize);
+  }
+
+  /** The attention rows of the writing positions: the last prompt position (the ⁇) and each generated one but the last. */
+  private mapsOf(l: Loaded, a: Answer): number[][][][] | undefined {
+    if (!a.finished) return undefined;
+    if (!a.maps) {
+      const seq = this.mapSequence(l, a);
+      const first = a.prompt.length - 1;
+      const rows = Math.max(0, Math.min(a.ids.length, seq.length - first));
+      a.maps = l.model.attentionMaps(seq).map((layer) => layer.map((head) => head.slice(first, first + rows)));
+    }
+    return a.maps;
   }
 
   private showRecall(l: Loaded, card: HTMLElement, devIndex: number): void {
@@ -259,14 +280,15 @@ class AskPage {
     this.view = { row: sel.row ?? (this.view.row || this.data.models[this.data.models.length - 1].row), layer: sel.layer ?? this.view.layer, head: sel.head ?? this.view.head };
     const l = this.loaded.find((x) => x.info.row === this.view.row);
     const a = this.answers.get(this.view.row);
-    if (!l || !a?.maps) return;
+    const maps = l && a && this.mapsOf(l, a);
+    if (!l || !a || !maps) return;
     const { nLayer, nHead } = l.model.config;
     this.view.layer = Math.min(this.view.layer, nLayer - 1);
     this.view.head = Math.min(this.view.head, nHead - 1);
     document.querySelectorAll('#attention-models button').forEach((b) => b.classList.toggle('on', (b as HTMLElement).dataset.row === this.view.row));
     const heatmap = (layer: number, head: number): Heatmap => ({
-      weights: a.maps![layer][head],
-      rowLabels: a.steps.slice(0, a.maps![layer][head].length).map((s) => s.ch),
+      weights: maps[layer][head],
+      rowLabels: a.steps.slice(0, maps[layer][head].length).map((s) => s.ch),
       colLabels: a.columns,
       promptLength: a.prompt.length,
     });
