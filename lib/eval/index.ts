@@ -1,7 +1,11 @@
 export type { EvalResult } from './evaluate';
-export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions, writePredictions } from './evaluate';
-export { LONDON, londonBaseline } from './london';
+export { GENERATED_CHARS, evaluatePairs, extractAnswer, firstAnsweredByAll, predictBirthplaces, scorePredictions, writePredictions } from './evaluate';
+export { LONDON, answerCounts, londonBaseline, londonSentence } from './london';
 export type { AnswerProfile } from './answers';
 export { answerProfile, chanceOfDoingAsWell } from './answers';
 export type { RecallItem, RecallRecord, RecallResult, RecallSet, StoredAndRetrieved } from './recall';
 export { personOf, recallItems, recallProbe, storedAndRetrieved, visibleChars } from './recall';
+export type { Score } from './score';
+export { formatGap, formatScore, scoreOf, seOfDifference, standardErrorsApart } from './score';
+export type { AnswerAttention, NameAttention } from './attention_map';
+export { answerAttention, attentionOnName, nameAttentionSentence } from './attention_map';
