@@ -54,6 +54,11 @@ export interface WorldOptions {
   fillerSentences: number;
   /** How many name-first phrasings of the birth sentence to draw from (1 .. NAME_FIRST_TEMPLATES.length). */
   templates: number;
+  /**
+   * The name-first phrasings to draw from instead of the first `templates` of NAME_FIRST_TEMPLATES (each holds
+   * {N} before {P}; {O}, {Y} may appear too).
+   */
+  birthTemplates?: string[];
   /** Share of birth sentences phrased with the place before the name. */
   placeFirstShare: number;
   /** Whether every document opens with a birth sentence (else it sits anywhere in the document). */
@@ -189,6 +194,11 @@ function checkOptions(o: WorldOptions): void {
   share('placeFirstShare');
   share('distractorShare');
   share('londonShare');
+  if (o.birthTemplates !== undefined) {
+    const t = o.birthTemplates;
+    const fine = Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string' && x.includes('{N}') && x.indexOf('{N}') < x.indexOf('{P}'));
+    if (!fine) bad('birthTemplates', 'a non-empty list of phrasings, each with {N} before {P}');
+  }
   if (o.places === 1 && o.distractorShare > 0) bad('distractorShare', '0 when there is only one place');
   const [lo, hi] = o.nameSyllables;
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi < lo || hi > 6) bad('nameSyllables', '[min, max] integers with 1 <= min <= max <= 6');
@@ -248,7 +258,7 @@ function biography(rng: Rng, facts: Facts, others: readonly string[], o: WorldOp
   let phrasings: string[] = [];
   const mention = (): string => {
     const placeFirst = rng.random() < o.placeFirstShare;
-    const pool = placeFirst ? PLACE_FIRST_TEMPLATES : NAME_FIRST_TEMPLATES.slice(0, o.templates);
+    const pool = placeFirst ? PLACE_FIRST_TEMPLATES : o.birthTemplates ?? NAME_FIRST_TEMPLATES.slice(0, o.templates);
     const unused = pool.filter((t) => !phrasings.includes(t));
     const template = rng.choice(unused.length > 0 ? unused : pool);
     phrasings = [...phrasings, template];
@@ -274,6 +284,8 @@ export function missingCharacters(world: Pick<World, 'pretrainText' | 'train' | 
 /** Build a world from options (missing ones take DEFAULT_WORLD_OPTIONS). Same options, same world, byte for byte. */
 export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const o: WorldOptions = { ...DEFAULT_WORLD_OPTIONS, ...opts, nameSyllables: [...(opts.nameSyllables ?? DEFAULT_WORLD_OPTIONS.nameSyllables)] as [number, number] };
+  const birthTemplates = opts.birthTemplates ?? DEFAULT_WORLD_OPTIONS.birthTemplates;
+  if (birthTemplates !== undefined) o.birthTemplates = [...birthTemplates];
   checkOptions(o);
   // Independent streams: changing how bios are written keeps the same people, places and split.
   const root = new Rng(o.seed);

@@ -1,0 +1,171 @@
+/**
+ * Text that cannot drift from its output: scores with standard errors (lib/eval/score.ts), the score tables that
+ * carry their numbers (lib/viz/scores.ts), and the checks the build runs on executed notebooks
+ * (scripts/site/claims.ts): a claim of the prose that the numbers stop bearing out, a claim the prose no longer
+ * makes, and numbers that drift from the recorded rows all fail.
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { formatGap, formatScore, scoreOf, seOfDifference, standardErrorsApart } from '../lib/eval/score';
+import { answerCounts, londonSentence } from '../lib/eval/london';
+import { comparisonSentences, readScoreTables, scoreChart, scoreTableHtml } from '../lib/viz/scores';
+import { CLAIMS, Claim, claimProblems, notebookScores, recordProblems } from '../scripts/site/claims';
+import { Notebook, toLines } from '../scripts/site/notebook';
+
+describe('scores with standard errors', () => {
+  it('se = sqrt(p(1-p)/n), the difference\'s se adds in quadrature, gaps in standard errors', () => {
+    const a = scoreOf(90, 200); // p = 0.45: se = sqrt(0.45 * 0.55 / 200) = 0.035178
+    assert.equal(a.accuracy, 0.45);
+    assert.ok(Math.abs(a.se - 0.0351781) < 1e-6);
+    const b = scoreOf(10, 200); // p = 0.05: se = sqrt(0.05 * 0.95 / 200) = 0.015411
+    assert.ok(Math.abs(b.se - 0.0154110) < 1e-6);
+    assert.ok(Math.abs(seOfDifference(a, b) - 0.0384056) < 1e-6);
+    assert.ok(Math.abs(standardErrorsApart(a, b) - 0.4 / 0.0384056) < 1e-4); // 10.4
+    assert.ok(Math.abs(standardErrorsApart(b, a) + 0.4 / 0.0384056) < 1e-4);
+    assert.equal(formatScore(a), '45.0% ± 3.5%');
+    assert.equal(formatGap(a, b), '10.4 standard errors above');
+    assert.equal(formatGap(b, a), '10.4 standard errors below');
+    assert.equal(formatGap(a, a), 'level with');
+    assert.equal(standardErrorsApart(scoreOf(0, 10), scoreOf(0, 20)), 0);
+    assert.equal(standardErrorsApart(scoreOf(10, 10), scoreOf(0, 20)), Infinity);
+    assert.deepEqual(scoreOf(0, 0), { correct: 0, total: 0, accuracy: 0, se: 0 });
+    assert.throws(() => scoreOf(5, 4), /correct must be an integer in \[0, 4\], got 5/);
+    assert.throws(() => scoreOf(1, 2.5), /total must be a non-negative integer, got 2.5/);
+  });
+
+  it('a score table carries its counts, read back exactly, quotes and all', () => {
+    const rows = [
+      { key: 'london', label: 'London "baseline" <dev>', score: scoreOf(10, 200) },
+      { key: 'vanilla-pretrain', label: 'vanilla, pretrained', score: scoreOf(90, 200) },
+    ];
+    const html = scoreTableHtml(rows, 'dev accuracy & more');
+    assert.match(html, /London &quot;baseline&quot; &lt;dev&gt;/);
+    assert.match(html, /<td style="text-align:right">45\.0% ± 3\.5%<\/td>/);
+    assert.deepEqual(readScoreTables(`<p>before</p>${html}<div>${html}</div>`), [
+      { london: { correct: 10, total: 200 }, 'vanilla-pretrain': { correct: 90, total: 200 } },
+      { london: { correct: 10, total: 200 }, 'vanilla-pretrain': { correct: 90, total: 200 } },
+    ]);
+    assert.throws(() => scoreTableHtml([rows[0], rows[0]], 'x'), /the key "london" is used twice/);
+    assert.deepEqual(comparisonSentences(rows, [['vanilla-pretrain', 'london']]),
+      ['vanilla, pretrained: 45.0% ± 3.5%, 10.4 standard errors above London "baseline" <dev> (5.0% ± 1.5%).']);
+    assert.throws(() => comparisonSentences(rows, [['rope-pretrain', 'london']]), /no row "rope-pretrain"/);
+    const bars = scoreChart(rows, 't').data[0] as unknown as { y: number[]; error_y: { array: number[] } };
+    assert.deepEqual(bars.y, [5, 45]);
+    assert.ok(Math.abs(bars.error_y.array[1] - 3.51781) < 1e-4);
+  });
+
+  it('the London sentence is computed from the counts: leading, tied, or beaten', () => {
+    const qa = (answer: string) => ({ question: 'Where was X born?', answer, line: 1 });
+    const lead = [...Array(3)].map(() => qa('London')).concat([qa('Paris'), qa('Paris'), qa('Rome'), qa('Rome'), qa('Lima')]);
+    assert.deepEqual(answerCounts(lead).map((c) => `${c.answer}:${c.count}`), ['London:3', 'Paris:2', 'Rome:2', 'Lima:1']);
+    assert.equal(londonSentence(lead), 'London is the most frequent answer, 3 of 8 (37.5%), so always answering London is the best constant answer; next come Paris and Rome with 2 each.');
+    assert.equal(londonSentence([qa('London'), qa('Oslo')]), 'London shares the first place with Oslo: 1 of 2 each (50.0%).');
+    assert.equal(londonSentence([qa('London'), qa('Oslo'), qa('Oslo')]), 'London is not the most frequent answer: Oslo has 2 of 3 (66.7%), London 1 (33.3%).');
+  });
+});
+
+/** An executed notebook with one markdown cell of `prose` and one output holding a score table of `counts`. */
+function executed(prose: string, counts: Record<string, [number, number]>): Notebook {
+  const rows = Object.entries(counts).map(([key, [c, n]]) => ({ key, label: key, score: scoreOf(c, n) }));
+  return {
+    cells: [
+      { cell_type: 'markdown', id: 'm', metadata: {}, source: toLines(prose) },
+      {
+        cell_type: 'code', id: 'c', metadata: {}, source: [], execution_count: 1,
+        outputs: [{ output_type: 'display_data', metadata: {}, data: { 'text/html': toLines(scoreTableHtml(rows, 'dev')) } }],
+      },
+    ],
+    metadata: { kernelspec: { name: 'workbook-tslab' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+describe('claims of the notebooks, checked on their executed copies', () => {
+  const claims07 = CLAIMS.filter((c) => c.notebook === '07');
+  // The prose wraps lines where it likes: the check reads it with line breaks as spaces.
+  const prose07 = claims07.map((c) => c.says.replace(/ by /, '\nby ')).join(' ');
+  const good = { london: [10, 200], 'vanilla-nopretrain': [8, 200], 'vanilla-pretrain': [90, 200], 'rope-pretrain': [120, 200] } as Record<string, [number, number]>;
+
+  it('hold on numbers that bear them out', () => {
+    assert.deepEqual(claimProblems('07-pretrain-finetune-rope.ipynb', executed(prose07, good)), []);
+    assert.deepEqual(Object.keys(notebookScores(executed(prose07, good))).sort(), Object.keys(good).sort());
+  });
+
+  it('fail, naming the claim and the numbers, when the run stops bearing them out', () => {
+    const weak = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-pretrain': [18, 200] }));
+    assert.equal(weak.length, 1);
+    assert.match(weak[0], /"Pretraining lifts the vanilla model .*" does not hold: vanilla-pretrain 9\.0% ± 2\.0% is 2\.0 standard errors above vanilla-nopretrain 4\.0% ± 1\.4%, not 3/);
+    const ropeBehind = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'rope-pretrain': [89, 200] }));
+    assert.equal(ropeBehind.length, 1);
+    assert.match(ropeBehind[0], /"RoPE does at least as well as vanilla\." does not hold/);
+    const scratchGood = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-nopretrain': [30, 200] }));
+    assert.ok(scratchGood.some((p) => /"Without pretraining the model does no better than always answering London\." does not hold/.test(p)), scratchGood.join('\n'));
+  });
+
+  it('fail when the prose no longer makes a listed claim, or the notebook shows no score for it', () => {
+    const reworded = claimProblems('07-x.ipynb', executed(prose07.replace('RoPE does at least', 'RoPE does about'), good));
+    assert.deepEqual(reworded, ['07-x.ipynb: the text no longer says "RoPE does at least as well as vanilla." (reword its check in scripts/site/claims.ts with it)']);
+    const noRope: Record<string, [number, number]> = { ...good };
+    delete noRope['rope-pretrain'];
+    assert.match(claimProblems('07-x.ipynb', executed(prose07, noRope)).join('\n'), /no score for rope-pretrain in the notebook's score tables/);
+    const other: Claim = { notebook: '99', says: 'x', fails: () => 'never' };
+    assert.deepEqual(claimProblems('07-x.ipynb', executed('x', good), [other]), [], 'claims of another notebook are not checked');
+  });
+
+  it('notebook 5: guesses for the dev people, remembered answers for the training people', () => {
+    const [claim] = CLAIMS.filter((c) => c.notebook === '05');
+    const ok = { london: [10, 200], 'vanilla-nopretrain': [9, 200], 'vanilla-nopretrain-train': [20, 20] } as Record<string, [number, number]>;
+    assert.deepEqual(claimProblems('05-x.ipynb', executed(claim.says, ok)), []);
+    assert.equal(claimProblems('05-x.ipynb', executed(claim.says, { ...ok, 'vanilla-nopretrain-train': [2, 20] })).length, 1);
+  });
+
+  it('the notebooks in git make every listed claim', () => {
+    for (const c of CLAIMS) {
+      const file = fs.readdirSync(path.join(__dirname, '..', 'notebooks')).find((f) => f.startsWith(c.notebook));
+      assert.ok(file, `no notebook ${c.notebook}`);
+      const nb = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'notebooks', file), 'utf8')) as Notebook;
+      const prose = nb.cells.filter((x) => x.cell_type === 'markdown').map((x) => (Array.isArray(x.source) ? x.source.join('') : x.source)).join('\n').replace(/\s+/g, ' ');
+      assert.ok(prose.includes(c.says), `${file} does not say "${c.says}"`);
+    }
+  });
+});
+
+describe('a notebook\'s scores against the recorded rows', () => {
+  let root: string;
+  const write = (name: string, r: object): void => fs.writeFileSync(path.join(root, 'results', 'synthetic', name), JSON.stringify(r));
+  const rec = (row: string, correct: number, startedAt: string) => ({
+    format: 'mingpt-run/1', verb: row === 'london' ? 'london' : 'evaluate', row, corpus: 'synthetic', scale: 'smoke', seed: 0, backend: 'wasm',
+    commit: null, startedAt, wallSeconds: 1, accuracy: correct / 200, correct, total: 200, files: {},
+  });
+  const shown = { london: [10, 200], 'vanilla-nopretrain': [8, 200], 'vanilla-pretrain': [90, 200], 'rope-pretrain': [120, 200] } as Record<string, [number, number]>;
+
+  before(() => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'claims-records-'));
+    fs.mkdirSync(path.join(root, 'results', 'synthetic'), { recursive: true });
+    write('a.json', rec('london', 10, '2026-01-01T00:00:00Z'));
+    write('b.json', rec('vanilla-nopretrain', 8, '2026-01-01T00:00:00Z'));
+    write('c.json', rec('vanilla-pretrain', 40, '2026-01-01T00:00:00Z')); // an older run of the row...
+    write('d.json', rec('vanilla-pretrain', 93, '2026-01-02T00:00:00Z')); // ...and the latest, 3 answers apart
+    write('e.json', rec('rope-pretrain', 120, '2026-01-02T00:00:00Z'));
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('agree within the tolerance, the latest record of each row counting', () => {
+    assert.deepEqual(recordProblems('07-x.ipynb', executed('', shown), root, 'synthetic'), []);
+    assert.match(recordProblems('07-x.ipynb', executed('', shown), root, 'synthetic', 2).join('\n'),
+      /"vanilla-pretrain" is 90\/200 here but 93\/200 in results\/synthetic \(more than 2 answers apart/);
+  });
+
+  it('a row far from its record, or missing, fails; a run on the real corpus is not compared', () => {
+    const problems = recordProblems('07-x.ipynb', executed('', { ...shown, 'rope-pretrain': [60, 200] }), root, 'synthetic');
+    assert.equal(problems.length, 1);
+    assert.match(problems[0], /"rope-pretrain" is 60\/200 here but 120\/200/);
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'claims-none-'));
+    fs.mkdirSync(path.join(empty, 'results', 'synthetic'), { recursive: true });
+    assert.match(recordProblems('05-x.ipynb', executed('', shown), empty, 'synthetic').join('\n'), /no recorded synthetic row "london"/);
+    assert.deepEqual(recordProblems('07-x.ipynb', executed('', { ...shown, 'rope-pretrain': [60, 200] }), root, 'real'), []);
+  });
+});
