@@ -5,9 +5,11 @@
  *
  *   npx tsx scripts/best_finetune.ts [--results-dir results/real] --from PRETRAINED.params HELD_OUT.tsv
  */
+import * as fs from 'fs';
 import { parseArgs } from 'util';
 import { bestTrial, heldOutTrials } from '../lib/results/finetune_sweep';
-import { loadRecords } from '../lib/results/table';
+import { loadResults } from '../lib/results/load';
+import { readSafetensors } from '../lib/mingpt/safetensors';
 
 function main(): void {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'results-dir': { type: 'string', default: 'results/real' }, from: { type: 'string' } } });
@@ -15,10 +17,13 @@ function main(): void {
   if (positionals.length !== 1 || from === undefined) {
     throw new Error('usage: npx tsx scripts/best_finetune.ts [--results-dir results/real] --from PRETRAINED.params HELD_OUT.tsv');
   }
+  // The trials are told apart by the run that wrote their starting checkpoint, whose id the checkpoint carries.
+  const runId = readSafetensors(fs.readFileSync(from), from).metadata.runId;
+  if (runId === undefined) throw new Error(`best_finetune: ${from} carries no run id (written before runs had ids: scripts/migrate_records.ts stamps it)`);
   const dir = values['results-dir'] as string;
-  const trials = heldOutTrials(loadRecords(dir), positionals[0], from);
+  const trials = heldOutTrials(loadResults(dir), positionals[0], runId);
   const best = bestTrial(trials);
-  if (!best) throw new Error(`best_finetune: no trial on ${positionals[0]} from ${from} is recorded in ${dir}/ (run scripts/results.sh sweep)`);
+  if (!best) throw new Error(`best_finetune: no trial on ${positionals[0]} from ${from} (run ${runId}) is recorded in ${dir}/ (run scripts/results.sh sweep)`);
   for (const t of trials) {
     console.error(`${t === best ? '*' : ' '} ${t.flags || '(the preset)'}: ${t.correct}/${t.total} = ${(100 * t.accuracy).toFixed(1)}%`);
   }

@@ -99,7 +99,9 @@ export async function build(o: BuildOptions): Promise<void> {
       const result = await executeNotebook(path.join(o.notebooksDir, name), path.join(o.executedDir, name), {
         kernel,
         cellTimeoutS: o.cellTimeoutS,
-        env: { WORKBOOK_SCALE: o.scale },
+        // plotly.js once in each executed copy, so that `jupyter nbconvert --to html build/notebooks/X.ipynb` draws
+        // offline too (the site drops it and loads its own copy).
+        env: { WORKBOOK_SCALE: o.scale, WORKBOOK_PLOTLY: 'inline' },
         onCell: (cell, s) => {
           if (live) process.stdout.write(`\r${tag} running, cell ${cell} done (${seconds(s)})\u001b[K`);
           else if (Date.now() - said > 30_000) {

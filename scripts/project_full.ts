@@ -1,8 +1,8 @@
 /**
  * How long would the course's own schedule (the `full` preset) take on this machine? Times a few optimizer steps
  * of full-size pretraining and finetuning on the corpus, multiplies by the steps the full schedule has, prints the
- * projection and writes it to `<results-dir>/projection-<preset>-<corpus>.json` (format mingpt-projection/1, read
- * by notebook 8). Nothing is trained to the end: the weights are thrown away.
+ * projection and writes it to `<results-dir>/projection-<preset>-<corpus>.json` (format mingpt-projection/1). Nothing
+ * is trained to the end: the weights are thrown away.
  *
  *   npx tsx scripts/project_full.ts [--corpus real|synthetic|auto] [--scale full] [--steps 3] [--results-dir results/real]
  */
@@ -21,8 +21,39 @@ import { DEFAULT_MICRO_BATCH } from '../lib/mingpt/training_run';
 import { GradientHelper, defaultTrainingThreads } from '../lib/mingpt/parallel';
 import { currentCommit } from '../lib/results/record';
 import { writeFileAtomic } from '../lib/util/atomic';
-import { Projection, StageProjection } from '../lib/results/table';
 import { formatDuration } from '../lib/util/format';
+
+/** One training stage of a projected run: its size, and the step time measured on a few steps. */
+export interface StageProjection {
+  epochs: number;
+  steps: number;
+  measuredSteps: number;
+  secondsPerStep: number;
+  tokensPerSecond: number;
+  projectedSeconds: number;
+}
+
+/** What scripts/project_full.ts measured: the time a preset's schedule would take on this machine. */
+export interface Projection {
+  format: 'mingpt-projection/1';
+  scale: string;
+  corpus: 'real' | 'synthetic';
+  backend: string;
+  commit: string | null;
+  measuredAt: string;
+  model: GPTConfig;
+  parameters: number;
+  pretrainDocuments: number;
+  finetunePairs: number;
+  /** Vanilla and RoPE (the variants differ in speed: RoPE rotates queries and keys in every layer). */
+  pretrain: StageProjection;
+  pretrainRope: StageProjection;
+  finetune: StageProjection;
+  finetuneRope: StageProjection;
+  finetuneFromScratch: StageProjection;
+  /** Two pretrainings, their two finetunings and one finetuning from scratch: the table's trained rows. */
+  tableSeconds: number;
+}
 
 /** Seconds per step of `config` on `dataset`, from `steps` timed steps after one untimed warm-up step. */
 async function timeSteps(model: GPT, dataset: ExampleDataset, config: TrainerConfig, steps: number, helper?: GradientHelper): Promise<{ secondsPerStep: number; tokensPerStep: number; totalSteps: number }> {

@@ -54,8 +54,8 @@ export interface ReleaseReport {
 /** Every file under `root`, skipping VCS metadata, dependencies and build outputs. */
 export function walkFiles(root: string): string[] {
   const skip = new Set(['.git', 'node_modules', 'build', 'site', 'dist', 'out', 'screenshots']);
-  // The real corpus is never copied (it is read in place), nor are scratch results.
-  const skipPaths = new Set(['data/birthplaces', 'results/tmp']);
+  // The real corpus is never copied (it is read in place), nor are scratch results or ad-hoc runs.
+  const skipPaths = new Set(['data/birthplaces', 'results/tmp', 'runs']);
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {

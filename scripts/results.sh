@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The runs behind the results table of notebook 8, typed as a user would type them. Each run writes a JSON
-# record into results/<corpus>/ (lib/results/record.ts) and each evaluation its dev predictions beside it;
-# models go to results/tmp/ (git-ignored). Notebook 8 reads the records; nothing in it is typed by hand.
+# The runs behind the results table of notebook 8, typed as a user would type them. Each run writes its record
+# into results/<corpus>/ (--results-dir; format in results/README.md), each evaluation its predictions beside it
+# (predictions/<id>.txt); models, and the --outputs copies that tell this script a step is done, go to
+# results/tmp/ (git-ignored). Notebook 8 reads the records; nothing in it is typed by hand.
 #
 #   scripts/results.sh synthetic     the four rows on the synthetic world, as notebook 7 runs them (minutes)
 #   scripts/results.sh real          the real corpus: London, then pretraining runs of growing length for
@@ -71,17 +72,17 @@ mingpt() {
 
 synthetic() {
   local R=${RESULTS:-results}/synthetic C=${RESULTS:-results}/tmp/synthetic
-  mkdir -p "$R/predictions" "$C"
+  mkdir -p "$R" "$C/outputs"
   # The world is written to files, its options kept beside the records; mingpt reads it through MINGPT_DATA_DIR.
   echo "+ npx tsx scripts/write_world.ts $C/world '$SYN_WORLD'" >&2
   npx tsx scripts/write_world.ts "$C/world" "$SYN_WORLD"
   cp "$C/world/world.json" "$R/world.json"
   export MINGPT_DATA_DIR=$C/world
   local common=(--corpus auto --seed "$SEED" --results-dir "$R" --json --quiet)
-  mingpt london "${common[@]}" --outputs "$R/predictions/london.dev.txt"
+  mingpt london "${common[@]}" --outputs "$C/outputs/london.dev.txt"
   mingpt finetune "${common[@]}" --scale "$SYN_SCALE" --variant vanilla --writing-params "$C/vanilla-nopretrain.params"
   mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain.params" \
-    --outputs "$R/predictions/vanilla-nopretrain.dev.txt"
+    --outputs "$C/outputs/vanilla-nopretrain.dev.txt"
   for v in vanilla rope; do
     # shellcheck disable=SC2086 # SYN_PRETRAIN holds several flags
     mingpt pretrain "${common[@]}" --scale "$SYN_SCALE" $SYN_PRETRAIN --variant "$v" --writing-params "$C/$v.pretrain.params"
@@ -89,7 +90,7 @@ synthetic() {
     mingpt finetune "${common[@]}" --scale "$SYN_SCALE" $SYN_FINETUNE --variant "$v" --reading-params "$C/$v.pretrain.params" \
       --writing-params "$C/$v-pretrain.params"
     mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain.params" \
-      --outputs "$R/predictions/$v-pretrain.dev.txt"
+      --outputs "$C/outputs/$v-pretrain.dev.txt"
   done
   unset MINGPT_DATA_DIR
 }
@@ -97,13 +98,13 @@ synthetic() {
 real() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
-  mkdir -p "$R/predictions" "$C"
-  mingpt london "${common[@]}" --outputs "$R/predictions/london.dev.txt"
+  mkdir -p "$R" "$C/outputs"
+  mingpt london "${common[@]}" --outputs "$C/outputs/london.dev.txt"
   if [ "$REAL_NOPRETRAIN" = 1 ]; then
     # shellcheck disable=SC2086
     mingpt finetune "${common[@]}" --scale "$REAL_SCALE" $REAL_SCRATCH --variant vanilla --writing-params "$C/vanilla-nopretrain.params"
     mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain.params" \
-      --outputs "$R/predictions/vanilla-nopretrain.dev.txt"
+      --outputs "$C/outputs/vanilla-nopretrain.dev.txt"
   fi
   for e in $REAL_EPOCHS; do
     for v in vanilla rope; do
@@ -112,7 +113,7 @@ real() {
       mingpt finetune "${common[@]}" --scale "$REAL_SCALE" $REAL_FINETUNE --variant "$v" --reading-params "$C/$v.pretrain-e$e.params" \
         --writing-params "$C/$v-pretrain-e$e.params"
       mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-e$e.params" \
-        --outputs "$R/predictions/$v-pretrain-e$e.dev.txt"
+        --outputs "$C/outputs/$v-pretrain-e$e.dev.txt"
     done
   done
 }
@@ -123,7 +124,7 @@ finetune_and_evaluate() {
   mingpt finetune "${common[@]}" --scale "$scale" --variant "$v" --reading-params "$C/$v.pretrain-$name.params" \
     --writing-params "$C/$v-pretrain-$name.params"
   mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$C/$v-pretrain-$name.params" \
-    --outputs "$R/predictions/$v-pretrain-$name.dev.txt"
+    --outputs "$C/outputs/$v-pretrain-$name.dev.txt"
 }
 
 # One run of `course`: pretrain (SCALE, VARIANT, extra pretraining flags), finetune with the preset's recipe
@@ -138,11 +139,10 @@ course_run() {
 course() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
-  mkdir -p "$R/predictions" "$C"
+  mkdir -p "$R" "$C/outputs"
   for e in $COURSE_EPOCHS; do
     # The first E epochs of the course's 650, on its schedule (final_tokens at 650 epochs: the rate is still
-    # near its peak at the end; the records made before the preset was corrected had the earlier recipe's 200,
-    # also close to it for these E), then the same length with the cosine fitted to it (--decay-epochs E).
+    # near its peak at the end), then the same length with the cosine fitted to it (--decay-epochs E).
     course_run full rope "full-e$e" --epochs "$e"
     course_run full rope "full-fit-e$e" --epochs "$e" --decay-epochs "$e"
     course_run full vanilla "full-e$e" --epochs "$e"
@@ -157,7 +157,7 @@ course() {
 long() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
-  mkdir -p "$R/predictions" "$C"
+  mkdir -p "$R" "$C/outputs"
   local e=${LONG_EPOCHS:-120}
   for v in ${LONG_VARIANTS:-rope vanilla}; do
     course_run full "$v" "full-fit-e$e" --epochs "$e" --decay-epochs "$e"
@@ -167,36 +167,33 @@ long() {
 # The course's own recipe from start to end (scale full: 650 epochs under one cosine, examples in order, decay
 # by name as its trainer.py), for each of FULL_VARIANTS, with a snapshot of the model after each of
 # FULL_SNAPSHOTS epochs; every snapshot and the final model finetuned with the course's recipe and evaluated,
-# and the final pretrained model recall-probed. Files are tagged "course" ($C/rope.pretrain-course.params);
-# the "full"-tagged ones are the runs made before the preset was corrected (final_tokens at 200 epochs,
-# minGPT's trainer). About 5.5 hours of pretraining a variant on a 2-core CPU: interrupt it at will, the
-# same command resumes it (`snapshots` evaluates the snapshots written so far).
+# and the final pretrained model recall-probed. Files are tagged "course" ($C/rope.pretrain-course.params).
+# About 5.5 hours of pretraining a variant on a 2-core CPU: interrupt it at will, the same command resumes it
+# (`snapshots` evaluates the snapshots written so far).
 full() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
-  mkdir -p "$R/predictions" "$C"
+  mkdir -p "$R" "$C/outputs"
   for v in ${FULL_VARIANTS:-rope}; do
     mingpt pretrain "${common[@]}" --scale full --variant "$v" --snapshot-epochs "${FULL_SNAPSHOTS:-50,100,200,300,400,500}" \
       --writing-params "$C/$v.pretrain-course.params"
     snapshots
     finetune_and_evaluate full "$v" course
-    if [ ! -e "$R/recall-$v.pretrain-course.json" ]; then
-      echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R $C/$v.pretrain-course.params" >&2
-      npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" "$C/$v.pretrain-course.params"
-    fi
+    echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R --skip-probed $C/$v.pretrain-course.params" >&2
+    npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" --skip-probed "$C/$v.pretrain-course.params"
   done
 }
 
 # The no-pretraining row as the course runs it: the full preset's model finetuned from random weights with its
 # recipe (75 epochs of the 2,000 pairs, batch 256, lr 6e-4), evaluated. Files tagged "course", beside the
-# smoke-preset run of `real` (vanilla-nopretrain.*), whose record keeps its predictions.
+# smoke-preset run of `real` (vanilla-nopretrain.*).
 scratch() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
-  mkdir -p "$R/predictions" "$C"
+  mkdir -p "$R" "$C/outputs"
   mingpt finetune "${common[@]}" --scale full --variant vanilla --writing-params "$C/vanilla-nopretrain-course.params"
   mingpt evaluate "${common[@]}" --variant vanilla --reading-params "$C/vanilla-nopretrain-course.params" \
-    --outputs "$R/predictions/vanilla-nopretrain-course.dev.txt"
+    --outputs "$C/outputs/vanilla-nopretrain-course.dev.txt"
 }
 
 # Which finetuning reaches the most of what a pretrained model stores, chosen without the dev set: each of the
@@ -221,49 +218,47 @@ sweep() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
   local H=$C/holdout-seed$SEED S=$C/sweep
-  mkdir -p "$R/predictions/sweep" "$S"
+  mkdir -p "$R" "$C/outputs/sweep" "$S"
   echo "+ npx tsx scripts/hold_out.ts --corpus real --count 500 --seed $SEED $H" >&2
   npx tsx scripts/hold_out.ts --corpus real --count 500 --seed "$SEED" "$H"
   local v=${SWEEP_FROM%%.*} flags name
   while IFS= read -r flags; do
     [ -n "$flags" ] || continue
     name=$v-${SWEEP_FROM#*.pretrain-}.$(sweep_name "$flags") # rope-course.epochs=10,learning-rate=6e-4
-    if [ -e "$R/predictions/sweep/$name.heldout.txt" ]; then continue; fi
+    if [ -e "$C/outputs/sweep/$name.heldout.txt" ]; then continue; fi
     # shellcheck disable=SC2086
     mingpt finetune "${common[@]}" --scale full $flags --variant "$v" --finetune-corpus "$H/train.tsv" \
       --reading-params "$C/$SWEEP_FROM.params" --writing-params "$S/$name.params"
     mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$S/$name.params" --eval-corpus "$H/heldout.tsv" \
-      --outputs "$R/predictions/sweep/$name.heldout.txt"
+      --outputs "$C/outputs/sweep/$name.heldout.txt"
   done <<< "$SWEEP"
   echo "+ npx tsx scripts/best_finetune.ts --results-dir $R --from $C/$SWEEP_FROM.params $H/heldout.tsv" >&2
   flags=$(npx tsx scripts/best_finetune.ts --results-dir "$R" --from "$C/$SWEEP_FROM.params" "$H/heldout.tsv")
   name=$v-${SWEEP_FROM#*.pretrain-}.$(sweep_name "$flags")
   # The dev set once: a repeated sweep that chose the same setting again evaluates nothing more.
-  if [ -e "$R/predictions/sweep/$name.dev.txt" ]; then echo "already evaluated on dev: $R/predictions/sweep/$name.dev.txt" >&2; return; fi
+  if [ -e "$C/outputs/sweep/$name.dev.txt" ]; then echo "already evaluated on dev: $C/outputs/sweep/$name.dev.txt" >&2; return; fi
   # shellcheck disable=SC2086
   mingpt finetune "${common[@]}" --scale full $flags --variant "$v" --reading-params "$C/$SWEEP_FROM.params" \
     --writing-params "$S/$name.all.params"
   mingpt evaluate "${common[@]}" --variant "$v" --reading-params "$S/$name.all.params" \
-    --outputs "$R/predictions/sweep/$name.dev.txt"
+    --outputs "$C/outputs/sweep/$name.dev.txt"
 }
 
-# Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-course.eN.params, or -full.eN
-# from before the correction) that has no dev predictions yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when it has no probe;
-# safe to run while the pretraining goes on.
+# Finetunes and evaluates each snapshot of a `full` run ($C/VARIANT.pretrain-course.eN.params) that has no dev
+# predictions in $C/outputs yet, and probes what it recalls before finetuning (scripts/recall_probe.ts) when its run
+# has no probe in the records; safe to run while the pretraining goes on.
 snapshots() {
   local R=${RESULTS:-results}/real C=${RESULTS:-results}/tmp/real
   local common=(--corpus real --seed "$SEED" --results-dir "$R" --json --quiet)
-  mkdir -p "$R/predictions" "$C"
+  mkdir -p "$R" "$C/outputs"
   local p name v tag
-  for p in "$C"/*.pretrain-course.e*.params "$C"/*.pretrain-full.e*.params; do
+  for p in "$C"/*.pretrain-course.e*.params; do
     [ -e "$p" ] || continue
     name=$(basename "$p" .params) # rope.pretrain-full.e100
     v=${name%%.*} tag=${name#*.pretrain-}
-    if [ ! -e "$R/predictions/$v-pretrain-$tag.dev.txt" ]; then finetune_and_evaluate full "$v" "$tag"; fi
-    if [ ! -e "$R/recall-$name.json" ]; then
-      echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R $p" >&2
-      npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" "$p"
-    fi
+    if [ ! -e "$C/outputs/$v-pretrain-$tag.dev.txt" ]; then finetune_and_evaluate full "$v" "$tag"; fi
+    echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R --skip-probed $p" >&2
+    npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" --skip-probed "$p"
   done
 }
 
@@ -271,10 +266,10 @@ snapshots() {
 # through its files as its runs were, and the real corpus's.
 recall() {
   local T=${RESULTS:-results}/tmp
-  echo "+ MINGPT_DATA_DIR=$T/synthetic/world npx tsx scripts/recall_probe.ts --corpus auto --results-dir ${RESULTS:-results}/synthetic $T/synthetic/*.pretrain.params" >&2
-  MINGPT_DATA_DIR="$T/synthetic/world" npx tsx scripts/recall_probe.ts --corpus auto --results-dir "${RESULTS:-results}/synthetic" "$T"/synthetic/*.pretrain.params
-  echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir ${RESULTS:-results}/real $T/real/*.pretrain*.params" >&2
-  npx tsx scripts/recall_probe.ts --corpus real --results-dir "${RESULTS:-results}/real" "$T"/real/*.pretrain*.params
+  echo "+ MINGPT_DATA_DIR=$T/synthetic/world npx tsx scripts/recall_probe.ts --corpus auto --results-dir ${RESULTS:-results}/synthetic --skip-probed $T/synthetic/*.pretrain.params" >&2
+  MINGPT_DATA_DIR="$T/synthetic/world" npx tsx scripts/recall_probe.ts --corpus auto --results-dir "${RESULTS:-results}/synthetic" --skip-probed "$T"/synthetic/*.pretrain.params
+  echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir ${RESULTS:-results}/real --skip-probed $T/real/*.pretrain*.params" >&2
+  npx tsx scripts/recall_probe.ts --corpus real --results-dir "${RESULTS:-results}/real" --skip-probed "$T"/real/*.pretrain*.params
 }
 
 projection() {

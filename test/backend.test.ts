@@ -1,6 +1,7 @@
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend, parseBackendName } from '../lib/backend';
+import * as path from 'path';
+import { backendHelp, describeBackend, describeSession, initBackend, parseBackendName } from '../lib/backend';
 import { wasmFixesInstalled } from '../lib/backend/wasm_fixes';
 import { Rng } from '../lib/util/random';
 import { ToyGPT, randomBatch, trainStep } from '../bench/toy_gpt';
@@ -46,6 +47,18 @@ describe('backend', () => {
 
   it('describeBackend names the version and the backend', () => {
     assert.match(describeBackend({ name: 'wasm', reason: 'first choice', tfjsVersion: '4.22.0' }), /^tfjs 4\.22\.0 on backend "wasm"(, \d threads)?, matMul on (OpenBLAS [\d.]+( \(\w+ kernels(, chosen from the CPU's flags)?\))?, \d+ threads?|XNNPACK.*) \(first choice\)$/);
+  });
+
+  it("describeSession is one short line: backend, matMul engine, this checkout; backendHelp holds the reasons", () => {
+    const root = path.resolve(__dirname, '..');
+    assert.equal(describeSession({ name: 'cpu', reason: 'requested', tfjsVersion: '4.22.0' }), `tfjs cpu · matMul in plain JavaScript · checkout ${root}`);
+    const wasm = { name: 'wasm' as const, reason: 'first choice', tfjsVersion: '4.22.0' };
+    const line = describeSession(wasm);
+    assert.match(line, /^tfjs wasm · matMul on (OpenBLAS [\d.]+( \(\w+ kernels\))?|XNNPACK \((OpenBLAS not loaded: backendHelp\(\) says why|OpenBLAS switched off)\)) · checkout /);
+    assert.ok(line.endsWith(`· checkout ${root}`) && !line.includes('\n'), line);
+    const help = backendHelp(wasm);
+    assert.match(help, /^tfjs 4\.22\.0, backend "wasm" \(first choice\)\./);
+    assert.match(help, /Matrix products: matMul on (OpenBLAS|XNNPACK)/);
   });
 
   it('gradient of an embedding lookup (tf.gather) sums the upstream rows per id', () => {

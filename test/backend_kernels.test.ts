@@ -41,8 +41,8 @@ describe('fast wasm kernels', () => {
   it('row gather equals the original kernel for float32 and int32 tables and any index shape, and keeps its gradient', () => {
     const rng = new Rng(8);
     for (const [shape, idxShape] of [[[7, 5], [4]], [[10, 3, 2], [2, 3]], [[6], [5]], [[4, 257], [3, 2, 2]]] as const) {
-      const size = shape.reduce((a: number, b: number) => a * b, 1);
-      const n = idxShape.reduce((a: number, b: number) => a * b, 1);
+      const size = (shape as readonly number[]).reduce((a, b) => a * b, 1);
+      const n = (idxShape as readonly number[]).reduce((a, b) => a * b, 1);
       const ids = tf.tensor(Array.from({ length: n }, () => rng.int(0, shape[0] - 1)), [...idxShape], 'int32');
       for (const dtype of ['float32', 'int32'] as const) {
         const table = tf.tensor(Array.from({ length: size }, (_, i) => (dtype === 'int32' ? i * 3 - 7 : rng.normal())), [...shape], dtype);

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main, EXIT } from '../lib/cli/main';
-import { parseCli } from '../lib/cli/args';
+import { CliArgs, parseCli } from '../lib/cli/args';
 import { generateWorld } from '../lib/data/synthetic_world';
 
 /** Runs the CLI in this process, capturing what it prints. */
@@ -26,7 +26,6 @@ describe('mingpt CLI: usage errors', () => {
     ['an unknown flag', ['pretrain', '--writing-params', 'x', '--learnin-rate', '1'], /Unknown option '--learnin-rate'/],
     ['a missing required path', ['pretrain'], /pretrain needs --writing-params FILE/],
     ['evaluate without a model', ['evaluate', '--outputs', 'o.txt'], /evaluate needs --reading-params FILE/],
-    ['evaluate without outputs', ['evaluate', '--reading-params', existing], /evaluate needs --outputs FILE/],
     ['a path that does not exist', ['finetune', '--writing-params', 'x', '--reading-params', path.join(dir, 'nope.params')], /--reading-params .*nope\.params: no such file/],
     ['a directory for a file', ['london', '--eval-corpus', dir], /--eval-corpus .*: not a file/],
     ['a negative seed', ['pretrain', '--writing-params', 'x', '--seed=-1'], /--seed must be an integer from 0 to 4294967295, got "-1"/],
@@ -89,7 +88,30 @@ describe('mingpt CLI: london', () => {
     assert.equal(record.row, 'london');
     assert.equal(record.correct, 2);
     assert.equal(record.notes, undefined, 'a run on given files has no generated data to note');
+    // Named by its id, its predictions kept beside it under the same id.
+    assert.equal(path.basename(json.record), `${record.id}.json`);
+    assert.match(record.id, /^\d{8}T\d{6}\.\d{3}Z-london-seed0$/);
+    assert.equal(fs.readFileSync(path.join(dir, 'results', 'predictions', `${record.id}.txt`), 'utf8'), 'London\nLondon\nLondon\nLondon\n');
     fs.rmSync(dir, { recursive: true });
+  });
+
+  it('writes the records of ad-hoc runs to runs/ or $MINGPT_RUNS_DIR, never to results/', async () => {
+    const saved = process.env.MINGPT_RUNS_DIR;
+    try {
+      delete process.env.MINGPT_RUNS_DIR;
+      assert.equal((parseCli(['london']) as CliArgs).resultsDir, 'runs');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-runs-'));
+      process.env.MINGPT_RUNS_DIR = dir;
+      assert.equal((parseCli(['london']) as CliArgs).resultsDir, dir);
+      const r = await run(['london', '--corpus', 'synthetic', '--json']);
+      assert.equal(r.code, EXIT.ok, r.err);
+      assert.equal(path.dirname(JSON.parse(r.out).record), dir);
+      assert.equal((parseCli(['london', '--results-dir', 'elsewhere']) as CliArgs).resultsDir, 'elsewhere');
+      fs.rmSync(dir, { recursive: true });
+    } finally {
+      if (saved === undefined) delete process.env.MINGPT_RUNS_DIR;
+      else process.env.MINGPT_RUNS_DIR = saved;
+    }
   });
 
   it('records the options of a generated synthetic world, so the run can be reproduced', async () => {

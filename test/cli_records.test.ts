@@ -1,14 +1,20 @@
+/**
+ * Run records (lib/results/record.ts): one file per run named by its id, paths relative to the project, curves
+ * per epoch, no machine path in the notes; and atomic writes.
+ */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { RunRecord, latestRows, readRunRecords, writeRunRecord } from '../lib/results/record';
+import {
+  PROJECT_ROOT, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, projectPath, readRunRecords, runId, withoutMachinePaths, writeRunRecord,
+} from '../lib/results/record';
 import { writeFileAtomic } from '../lib/util/atomic';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {
-    format: 'mingpt-run/1', verb: 'evaluate', corpus: 'synthetic', scale: 'smoke', seed: 0, backend: 'wasm', commit: null,
-    startedAt: '2026-01-01T10:00:00.000Z', wallSeconds: 1, files: {}, ...over,
+    format: RECORD_FORMAT, id: 'x', verb: 'evaluate', corpus: 'synthetic', seed: 0, backend: 'wasm', commit: null,
+    startedAt: '2026-01-01T10:00:00.123Z', wallSeconds: 1, files: {}, ...over,
   };
 }
 
@@ -16,29 +22,52 @@ describe('run records', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-records-'));
   after(() => fs.rmSync(dir, { recursive: true }));
 
-  it('writes one JSON file per run, never overwriting, with absolute paths, and reads them back', () => {
-    const a = writeRunRecord(dir, record({ row: 'london', verb: 'london', accuracy: 0.05, files: { evalCorpus: 'dev.tsv' } }));
-    const b = writeRunRecord(dir, record({ row: 'london', verb: 'london', accuracy: 0.05 }));
-    assert.notEqual(a, b);
-    assert.match(path.basename(a), /^20260101T100000Z-london-smoke-seed0\.json$/);
+  it('names a run by its start, verb, variant, preset and seed, and a snapshot by its epoch', () => {
+    const startedAt = '2026-11-27T08:41:11.841Z';
+    assert.equal(runId({ startedAt, verb: 'pretrain', variant: 'vanilla', preset: 'full', seed: 0 }), '20261127T084111.841Z-pretrain-vanilla-full-seed0');
+    assert.equal(runId({ startedAt, verb: 'pretrain', variant: 'rope', preset: 'full', seed: 3, epoch: 100 }), '20261127T084111.841Z-pretrain-rope-full-seed3-e100');
+    assert.equal(runId({ startedAt, verb: 'london', seed: 0 }), '20261127T084111.841Z-london-seed0');
+  });
+
+  it('writes one file per run named by its id, paths relative to the project, and refuses to replace one', () => {
+    const inside = path.join(PROJECT_ROOT, 'results', 'tmp', 'real', 'm.params');
+    const file = writeRunRecord(dir, record({ id: 'a', row: 'london', verb: 'london', accuracy: 0.05, files: { evalCorpus: inside, outputs: '/elsewhere/p.txt' } }));
+    assert.equal(file, path.join(dir, 'a.json'));
+    writeRunRecord(dir, record({ id: 'b', row: 'london', verb: 'london', accuracy: 0.05, startedAt: '2026-01-01T09:00:00.000Z' }));
+    assert.throws(() => writeRunRecord(dir, record({ id: 'a' })), /a\.json exists already/);
     fs.writeFileSync(path.join(dir, 'notes.json'), '{"not": "a record"}');
     fs.writeFileSync(path.join(dir, 'broken.json'), '{');
     const all = readRunRecords(dir);
-    assert.equal(all.length, 2);
-    assert.deepEqual(all.map((r) => r.files.evalCorpus).sort(), [path.resolve('dev.tsv'), undefined]);
+    assert.deepEqual(all.map((r) => r.id), ['b', 'a'], 'oldest first; other files skipped');
+    assert.deepEqual(all[1].files, { evalCorpus: 'results/tmp/real/m.params', outputs: '/elsewhere/p.txt' });
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
   });
 
-  it('picks the latest scored record of each table row', () => {
-    const rows = latestRows([
-      record({ row: 'vanilla-pretrain', accuracy: 0.1, startedAt: '2026-01-01T10:00:00.000Z' }),
-      record({ row: 'vanilla-pretrain', accuracy: 0.2, startedAt: '2026-01-02T10:00:00.000Z' }),
-      record({ row: 'vanilla-pretrain', verb: 'finetune', startedAt: '2026-01-03T10:00:00.000Z' }), // no accuracy
-      record({ row: 'london', verb: 'london', accuracy: 0.05 }),
-    ]);
-    assert.equal(rows['vanilla-pretrain']!.accuracy, 0.2);
-    assert.equal(rows.london!.accuracy, 0.05);
-    assert.equal(rows['rope-pretrain'], undefined);
+  it('refuses a record whose id is not its file name', () => {
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-records-'));
+    fs.writeFileSync(path.join(other, 'renamed.json'), formatRecord(record({ id: 'original' })));
+    assert.throws(() => readRunRecords(other), /renamed\.json: the record's id is "original", its file name should be original\.json/);
+    fs.rmSync(other, { recursive: true });
+  });
+
+  it('keeps a curve as one point per epoch: mean loss, tokens and rate at the epoch end', () => {
+    const steps = [
+      { step: 1, epoch: 1, tokens: 10, loss: 4, lr: 0.1 }, { step: 2, epoch: 1, tokens: 20, loss: 2, lr: 0.09000000000000001 },
+      { step: 3, epoch: 2, tokens: 30, loss: 1.5, lr: 0.05 },
+    ];
+    assert.deepEqual(perEpoch(steps), [{ epoch: 1, tokens: 20, loss: 3, lr: 0.09 }, { epoch: 2, tokens: 30, loss: 1.5, lr: 0.05 }]);
+    assert.deepEqual(perEpoch([]), []);
+  });
+
+  it('takes machine paths out of notes, and writes lists of flat objects one per line', () => {
+    assert.equal(withoutMachinePaths('real corpus from /srv/data/birthplaces (via MINGPT_DATA_DIR): 2000 train / 500 dev pairs'),
+      'real corpus from birthplaces (via MINGPT_DATA_DIR): 2000 train / 500 dev pairs');
+    assert.equal(withoutMachinePaths(`model ${path.join(PROJECT_ROOT, 'results', 'x.params')}`), 'model results/x.params');
+    const text = formatRecord(record({ id: 'c', notes: { data: 'from /home/someone/data' }, curve: [{ epoch: 1, tokens: 5, loss: 2, lr: 0.1 }, { epoch: 2, tokens: 10, loss: 1, lr: 0.1 }] }));
+    assert.match(text, /"notes": \{"data":"from data"\}/);
+    assert.match(text, /"curve": \[\n  \{"epoch":1,"tokens":5,"loss":2,"lr":0\.1\},\n  \{"epoch":2/);
+    assert.ok(text.indexOf('"id"') < text.indexOf('"verb"') && text.indexOf('"files"') < text.indexOf('"curve"'), 'fields in order');
+    assert.equal(projectPath('/elsewhere/x'), '/elsewhere/x');
   });
 
   it('replaces files atomically: the target holds the old or the new content, never a mix', () => {

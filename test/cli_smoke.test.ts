@@ -74,11 +74,16 @@ describe('mingpt smoke run on the synthetic world: pretrain -> finetune -> evalu
 
     const records = readRunRecords(results);
     assert.deepEqual(records.map((r) => r.verb).sort(), ['evaluate', 'finetune', 'pretrain']);
-    const preRecord = records.find((r) => r.verb === 'pretrain')!;
-    assert.equal(preRecord.scale, 'smoke');
+    const [preRecord, ftRecord, evRecord] = (['pretrain', 'finetune', 'evaluate'] as const).map((v) => records.find((r) => r.verb === v)!);
+    assert.deepEqual(preRecord.preset, { base: 'smoke', overrides: {} });
     assert.equal(preRecord.corpus, 'synthetic');
-    assert.equal(preRecord.curve!.length, preRecord.steps);
+    assert.equal(preRecord.curve!.length, 30, 'one point per epoch');
     assert.equal(preRecord.trainer!.maxEpochs, 30);
     assert.equal(preRecord.model!.dropout, 0);
+    // Lineage by id: each run names the run whose checkpoint it read, and keeps its predictions under its id.
+    assert.equal(ftRecord.parent, preRecord.id);
+    assert.equal(evRecord.parent, ftRecord.id);
+    assert.equal(e.id, evRecord.id);
+    assert.deepEqual(fs.readFileSync(path.join(results, 'predictions', `${evRecord.id}.txt`), 'utf8'), fs.readFileSync(outputs, 'utf8'));
   });
 });

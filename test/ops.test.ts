@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
-import { MASKED, causalAttention, causalAttentionReference, causalAttentionWeights, causalMask, dropout, dropoutMask } from '../lib/backend/ops';
+import { MASKED, causalAttention, causalAttentionReference, causalAttentionWeights, causalMask, dropout, dropoutMask, qkvHeads, qkvHeadsReference } from '../lib/backend/ops';
 import { Rng } from '../lib/util/random';
 import { maxAbsDiff } from './numeric_helpers';
 
@@ -157,6 +157,38 @@ describe('causalAttention', () => {
     tf.dispose(causalAttention(q, k, v, { dropout: 0.2, seed: 3, training: true }));
     assert.strictEqual(tf.memory().numTensors, before);
     tf.dispose([q, k, v]);
+  });
+});
+
+describe('qkvHeads', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  it('gives the heads of the plain Linear-then-split, values and gradients, in the [q_h | k_h | v_h] layout', () => {
+    const rng = new Rng(21);
+    const [B, T, C, H] = [2, 5, 12, 3];
+    const x = tf.tensor3d(rng.normals(B * T * C), [B, T, C]);
+    const w = tf.tensor2d(rng.normals(3 * C * C), [3 * C, C]);
+    const b = tf.tensor1d(rng.normals(3 * C));
+    const fast = qkvHeads(x, w, b, H);
+    const ref = qkvHeadsReference(x, w, b, H);
+    fast.forEach((t, i) => {
+      assert.deepStrictEqual(t.shape, [B, H, T, C / H]);
+      assert.ok(maxAbsDiff(t.dataSync(), ref[i].dataSync()) < 1e-5, `${'qkv'[i]}: max diff ${maxAbsDiff(t.dataSync(), ref[i].dataSync())}`);
+    });
+    // By hand: head 1's key at (batch 1, time 2) is rows 3D + D .. 3D + 2D - 1 of x W^T + b there (D = 4).
+    const xv = x.arraySync()[1][2], wv = w.arraySync(), bv = b.arraySync();
+    const want = Array.from({ length: 4 }, (_, j) => bv[16 + j] + xv.reduce((a, e, i) => a + wv[16 + j][i] * e, 0));
+    assert.ok(maxAbsDiff(Float32Array.from((fast[1].arraySync() as number[][][][])[1][1][2]), want) < 1e-5);
+    const lossOf = (f: typeof qkvHeads) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.addN(f(xx as tf.Tensor3D, ww, bb, H).map((t, i) => tf.sum(tf.mul(t, i + 1)))) as tf.Scalar;
+    const gFast = tf.grads(lossOf(qkvHeads))([x, w, b]);
+    const gRef = tf.grads(lossOf(qkvHeadsReference))([x, w, b]);
+    gFast.forEach((g, i) => assert.ok(maxAbsDiff(g.dataSync(), gRef[i].dataSync()) < 1e-4, `gradient ${['x', 'weight', 'bias'][i]}`));
+    assert.throws(() => qkvHeads(x, w, b, 5), /nHead must divide the width 12, got 5/);
+    assert.throws(() => qkvHeads(x, tf.zeros([C, C]), b, H), /weight must be \[36, 12\], got \[12,12\]/);
+    tf.dispose([x, w, b, ...fast, ...ref, ...gFast, ...gRef]);
   });
 });
 

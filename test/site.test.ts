@@ -17,7 +17,7 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { executeNotebook, prepareKernel } from '../scripts/site/execute';
 import { createMarkdown } from '../scripts/site/markdown';
 import { Notebook, readNotebook } from '../scripts/site/notebook';
-import { cleanHtmlOutput, firstParagraph, renderNotebook } from '../scripts/site/render';
+import { cleanHtmlOutput, firstParagraph, firstParagraphHtml, renderNotebook } from '../scripts/site/render';
 import { writeSite } from '../scripts/site/site';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -98,6 +98,20 @@ describe('site rendering', () => {
     assert.deepEqual(twice.sections.map((x) => x.id), ['scaled-by-sqrt-d', 'scaled-by-sqrt-d-2']);
     assert.match(twice.body, /<h2 id="scaled-by-sqrt-d-2">/);
     assert.equal(firstParagraph('word '.repeat(100), 40).length <= 40, true);
+  });
+
+  it('a summary ends at a sentence end, even where the paragraph runs on into an equation', () => {
+    const runOn = 'A layer runs $h$ heads. Their outputs are\nconcatenated,\n\n$$c = [c_1; c_2]$$\n\nMore text.';
+    assert.equal(firstParagraph(runOn), 'A layer runs $h$ heads.');
+    assert.match(firstParagraphHtml(runOn), /^A layer runs <span class="katex">.*<\/span> heads\.$/);
+    // A paragraph with no complete sentence gives way to the next one that has one.
+    assert.equal(firstParagraph('Over a sequence it computes\n\n$$Z$$\n\nNothing here is ordered. Then'), 'Nothing here is ordered.');
+    // A sentence that ends inside bold keeps its closing tag; "born?" inside quotes before a colon is not an end.
+    assert.equal(firstParagraphHtml('A **bold claim.** Then more,'), 'A <strong>bold claim.</strong>');
+    assert.equal(firstParagraph('Asked "Where was NAME born?": a table'), 'Asked "Where was NAME born?": a table');
+    // Cut to length at a sentence end when one fits, else at a word with an ellipsis.
+    assert.equal(firstParagraph('One two. Three four five six.', 20), 'One two.');
+    assert.equal(firstParagraph('word '.repeat(10), 12), 'word word…');
   });
 });
 
@@ -243,6 +257,15 @@ describe('built site in headless Chromium', function () {
     }
     assert.deepEqual(problems, []);
     assert.deepEqual(offMachine, []);
+  });
+
+  it('every blurb on the index ends at a sentence end', async () => {
+    const page = await context.newPage();
+    await page.goto('file://' + path.join(siteDir, 'index.html'));
+    const blurbs = await page.$$eval('ol.parts > li > p', (ps) => ps.map((p) => (p.textContent ?? '').trim()));
+    await page.close();
+    assert.ok(blurbs.length > 0, 'no blurb on the index');
+    assert.deepEqual(blurbs.filter((b) => !/[.!?]["'\u2019\u201d)\]]*$/.test(b)), []);
   });
 
   it('navigation: index to each part in order, next/previous links, back home', async () => {

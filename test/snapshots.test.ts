@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { main, EXIT } from '../lib/cli/main';
 import { snapshotFile } from '../lib/mingpt/training_run';
-import { readRunRecords, recordedSnapshot } from '../lib/results/record';
+import { readRunRecords } from '../lib/results/record';
 import { readSafetensors, toFloat32 } from '../lib/mingpt/safetensors';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -63,6 +63,7 @@ describe('mingpt --snapshot-epochs', function () {
       const snap = weights(snapshotFile(long, e));
       assert.deepEqual(snap.tensors, weights(short).tensors, `epoch ${e}: the snapshot's weights are the short run's`);
       assert.equal(snap.meta.snapshotEpoch, String(e));
+      assert.equal(snap.meta.runId, `${readRunRecords(path.join(dir, 'rl')).find((x) => x.completed)?.id ?? ''}-e${e}`, 'the checkpoint carries its record\'s id');
 
       // Its record: a pretraining record of that many steps and tokens, marked as a snapshot, not completed.
       const rec = readRunRecords(path.join(dir, 'rl')).find((x) => x.snapshot?.epoch === e)!;
@@ -109,32 +110,19 @@ describe('mingpt --snapshot-epochs', function () {
     fs.writeFileSync(state, before);
     const third = await run(args);
     assert.equal(third.code, EXIT.ok, third.err);
-    assert.match(third.err, /snapshot after epoch 1\/4: model written again to .*replay\.e1\.params \(the state this session resumed from was saved before it\); its record from the earlier session stands/);
+    assert.match(third.err, /snapshot after epoch 1\/4: model written again to .*replay\.e1\.params \(the state this session resumed from was saved before it\); its record from the earlier session stands \(\S+-e1\)/);
     assert.deepEqual(weights(snapshotFile(long, 1)).tensors, snapshotWeights, 'the replay gives the same snapshot');
 
     const records = readRunRecords(results);
     assert.equal(records.filter((r) => r.snapshot?.epoch === 1).length, 1, 'one record of the snapshot');
     assert.equal(records.length, 2);
     const [snap, final] = [records.find((r) => r.snapshot)!, records.find((r) => r.completed)!];
-    // Every session's records name the first session's start.
-    assert.ok(snap.runStartedAt && snap.runStartedAt === final.runStartedAt, `${snap.runStartedAt} vs ${final.runStartedAt}`);
-    assert.ok(snap.runStartedAt < snap.startedAt && snap.startedAt < final.startedAt);
-  });
-
-  it('finds the record of a snapshot by its run, or by settings for a state that did not keep the run\'s start', () => {
-    const base = readRunRecords(path.join(dir, 'rr')).find((r) => r.snapshot)!;
-    const key = { runWritingParams: path.join(dir, 'replay.params'), epoch: 1, runStartedAt: base.runStartedAt, model: base.model!, trainer: base.trainer!, seed: 5 };
-    assert.equal(recordedSnapshot([base], key), base);
-    assert.equal(recordedSnapshot([base], { ...key, epoch: 2 }), undefined);
-    assert.equal(recordedSnapshot([base], { ...key, runWritingParams: 'other.params' }), undefined);
-    assert.equal(recordedSnapshot([base], { ...key, runStartedAt: '2030-01-01T00:00:00.000Z' }), undefined, 'another run of the same file');
-    // A state saved by older code: the record must match the settings and not belong to a known run.
-    const old = { ...base, runStartedAt: undefined };
-    const unknown = { ...key, runStartedAt: undefined };
-    assert.equal(recordedSnapshot([old], unknown), old);
-    assert.equal(recordedSnapshot([base], unknown), undefined);
-    assert.equal(recordedSnapshot([old], { ...unknown, seed: 6 }), undefined);
-    assert.equal(recordedSnapshot([old], { ...unknown, trainer: { ...base.trainer!, learningRate: 1 } }), undefined);
+    // Every session's records and checkpoints name the run by the first session's start.
+    assert.equal(snap.run, final.id);
+    assert.equal(final.run, final.id);
+    assert.equal(snap.id, `${final.id}-e1`);
+    assert.equal(weights(long).meta.runId, final.id);
+    assert.ok(final.id < `${snap.startedAt.replace(/[-:]/g, '')}` && snap.startedAt < final.startedAt, 'the id is older than the sessions after the first');
   });
 
   it('refuses a snapshot at or after the last epoch, before training', async () => {

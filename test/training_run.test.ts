@@ -48,7 +48,7 @@ describe('TrainingRun', function () {
     const log: string[] = [];
     const snapshots: Snapshot[] = [];
     const run = await TrainingRun.create(model, counting, trainer, {
-      writingParams: path.join(dir, `${name}.params`), identity: { verb: 'test' }, checkpointMeta: { stage: 'test' }, vocab,
+      writingParams: path.join(dir, `${name}.params`), identity: { verb: 'test' }, checkpointMeta: { stage: 'test' }, runId: (startedAt) => `${startedAt}-test`, vocab,
       threads: 1, snapshotEpochs: [2], checkpointEverySteps: 1, log: (m) => log.push(m), ...opts,
     });
     try {
@@ -82,9 +82,15 @@ describe('TrainingRun', function () {
     const meta = readSafetensors(fs.readFileSync(second.snapshots[0].file)).metadata;
     assert.equal(meta.snapshotEpoch, '2');
     assert.equal(meta.runStartedAt, second.run.runStartedAt);
+    // Every session names the run from its first start: the snapshot is `<run id>-e2`, the final model the run id.
+    assert.equal(second.run.id, `${second.run.runStartedAt}-test`);
+    assert.equal(meta.runId, `${second.run.id}-e2`);
+    assert.equal(second.snapshots[0].id, meta.runId);
     fs.writeFileSync(path.join(dir, 'b.params.state'), state);
     const third = await session('b');
     assert.deepEqual(third.snapshots.map((s) => [s.epoch, s.replayed]), [[2, true]], 'the same run replayed epoch 2');
+    assert.equal(third.run.id, second.run.id);
+    assert.equal(readSafetensors(fs.readFileSync(path.join(dir, 'b.params'))).metadata.runId, third.run.id);
     // A new run (--fresh) over the same files: the old snapshot is not its own.
     const fresh = await session('b', { fresh: true });
     assert.deepEqual(fresh.snapshots.map((s) => [s.epoch, s.replayed]), [[2, false]]);

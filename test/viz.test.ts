@@ -1,7 +1,7 @@
 /** The plot helper: figure builders and the HTML contract the notebooks and the static site rely on. */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import { barChart, escapeHtmlAttribute, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
+import { barChart, binCounts, escapeHtmlAttribute, figureBundle, figureHtml, heatmap, histogram, inKernel, linePlot, normalizeFigure, plot, plotlySource, renderPlot, resetPlotState, showPlotlyLibrary, sideBySide, Figure } from '../lib/viz';
 
 /** Undoes escapeHtmlAttribute, as a browser does when reading the attribute. */
 function unescapeHtml(s: string): string {
@@ -17,30 +17,60 @@ function figureFromHtml(html: string): { id: string; figure: Figure } {
 describe('viz', () => {
   beforeEach(() => resetPlotState());
 
-  it('the first plot carries the plotly library inline, later ones do not', () => {
+  afterEach(() => {
+    delete process.env.WORKBOOK_PLOTLY;
+  });
+
+  it('a figure carries no plotly.js: the notebook server serves it (WORKBOOK_PLOTLY unset or "served")', () => {
+    const html = plot(linePlot({ y: [1, 2, 3] })) ?? '';
+    assert.equal(inKernel(), false, 'mocha is not a kernel');
+    assert.ok(html.startsWith('<div class="workbook-plot"'));
+    assert.ok(html.length < 10_000, `${html.length} characters`);
+    // Where the server serves plotly.min.js (installed there by scripts/setup-jupyter.sh), no CDN.
+    assert.match(html, /'nbextensions\/' \+ asset \+ '\/plotly\.min\.js'/);
+    assert.match(html, /'\/' \+ asset \+ '\/static\/plotly\.min\.js'/);
+    assert.match(html, /var id = "workbook-plot-[0-9a-f]{8}-1", asset = "transformers-workbook"/);
+    assert.ok(!/https?:\/\//i.test(html), 'no address outside the page');
+  });
+
+  it('with WORKBOOK_PLOTLY=inline the first figure of a session carries plotly.js, later ones do not', () => {
+    process.env.WORKBOOK_PLOTLY = 'inline';
     const first = plot(linePlot({ y: [1, 2, 3] })) ?? '';
     const second = renderPlot(linePlot({ y: [3, 2, 1] }));
-    assert.equal(inKernel(), false, 'mocha is not a kernel');
     const lib = fs.readFileSync(require.resolve('plotly.js-dist-min'), 'utf8');
     assert.ok(first.startsWith('<script data-workbook="plotly-lib">'));
     assert.ok(first.length > lib.length, 'the whole library is inlined');
     assert.ok(first.includes(lib.slice(0, 2000)), 'it is the installed plotly.js-dist-min');
     assert.ok(!second.includes('data-workbook="plotly-lib"'));
     assert.equal(first.match(/<\/script/gi)?.length, 2, 'no </script inside the library: one closes it, one closes the figure script');
-    assert.ok(!/https?:\/\/cdn/i.test(second), 'no CDN');
+    process.env.WORKBOOK_PLOTLY = 'cdn';
+    assert.throws(() => plotlySource(), /WORKBOOK_PLOTLY="cdn" is not a plotly source: use "served" .* or "inline"/);
   });
 
-  it('every figure is a div with deterministic ids and its data as escaped JSON, then a drawing script', () => {
+  it('every figure is a div with session-unique ids and its data as escaped JSON, then a drawing script', () => {
     const fig: Figure = { data: [{ type: 'bar', x: ['a "quoted" <tag> & more'], y: [1] }], layout: { title: "it's" } };
     const a = figureFromHtml(figureHtml(fig));
     const b = figureFromHtml(figureHtml(fig));
-    assert.equal(a.id, 'workbook-plot-1');
-    assert.equal(b.id, 'workbook-plot-2');
+    // One random prefix per kernel session, so that two notebooks open in one JupyterLab page never share an id.
+    const [, session] = /^workbook-plot-([0-9a-f]{8})-1$/.exec(a.id) ?? [];
+    assert.ok(session, a.id);
+    assert.equal(b.id, `workbook-plot-${session}-2`);
     // Titles are written in the { text } form that plotly.js 3+ requires.
     assert.deepEqual(a.figure, { data: fig.data, layout: { title: { text: "it's" } } });
     const html = figureHtml(fig);
-    assert.match(html, /<\/div><script data-workbook="figure">[\s\S]*window\.Plotly\.newPlot[\s\S]*showPlotlyLibrary\(\)[\s\S]*<\/script>$/);
+    assert.match(html, /<\/div><script data-workbook="figure">[\s\S]*Plotly\.newPlot[\s\S]*<\/script>$/);
+    assert.ok(html.includes('bash scripts/setup-jupyter.sh') && html.includes('showPlotlyLibrary()'), 'a page without plotly.js says how to get it');
     assert.equal(escapeHtmlAttribute('<a href="x">&\'</a>'), '&lt;a href=&quot;x&quot;&gt;&amp;&#39;&lt;/a&gt;');
+  });
+
+  it("a figure's display output also holds it in plotly's own mime type, and a line of text", () => {
+    const fig = linePlot({ y: [1, 2] }, { title: 'loss' });
+    const bundle = figureBundle(fig, 'fixed-id');
+    assert.deepEqual(Object.keys(bundle).sort(), ['application/vnd.plotly.v1+json', 'text/html', 'text/plain']);
+    const normalized = normalizeFigure(fig);
+    assert.deepEqual(bundle['application/vnd.plotly.v1+json'], { data: normalized.data, layout: normalized.layout, config: { responsive: true, displaylogo: false } });
+    assert.equal(figureFromHtml(bundle['text/html'] as string).id, 'fixed-id');
+    assert.equal(bundle['text/plain'], 'plotly figure: loss');
   });
 
   it('string titles become { text } titles, which plotly 3+ needs (it drops plain strings)', () => {
@@ -53,6 +83,7 @@ describe('viz', () => {
   });
 
   it('showPlotlyLibrary returns the library and marks it as shown', () => {
+    process.env.WORKBOOK_PLOTLY = 'inline';
     const html = showPlotlyLibrary() ?? '';
     assert.ok(html.startsWith('<script data-workbook="plotly-lib">') && html.endsWith('</script>'));
     assert.ok(!(plot(linePlot({ y: [1] })) ?? '').includes('plotly-lib'));
@@ -75,7 +106,19 @@ describe('viz', () => {
 
     const h = histogram([{ name: 'x', values: [1, 2] }, { name: 'y', values: [3] }], {}, { bins: { start: 0, end: 4, size: 1 } });
     assert.equal(h.layout?.barmode, 'overlay');
-    assert.deepEqual(h.data[1].type === 'histogram' && h.data[1].xbins, { start: 0, end: 4, size: 1 });
+    // Fixed bins: counted here and drawn as bars one bin wide, so the figure holds counts, not every value.
+    assert.deepEqual(h.data[0], { type: 'bar', name: 'x', x: [0.5, 1.5, 2.5, 3.5], y: [0, 1, 1, 0], width: 1, opacity: 0.6 });
+    assert.deepEqual(h.data[1].type === 'bar' && h.data[1].y, [0, 0, 0, 1]);
+    assert.equal(h.layout?.bargap, 0);
+    const many = histogram({ values: Float64Array.from({ length: 40000 }, (_, i) => (i % 100) / 100) }, {}, { bins: { start: 0, end: 1, size: 0.05 } });
+    assert.ok(JSON.stringify(many).length < 2000, '40,000 values become 20 counts');
+    // Bins are [start + k size, start + (k+1) size); a value at `end` counts in the last bin; outside ones are left out.
+    assert.deepEqual(binCounts([0, 0.99, 1, 2, 2.5, 3, -1, 3.01], { start: 0, end: 3, size: 1 }).heights, [2, 1, 3]);
+    assert.deepEqual(binCounts([0, 1, 1, 3], { start: 0, end: 4, size: 2 }, 'percent').heights, [75, 25]);
+    assert.deepEqual(binCounts([0, 1, 1, 3], { start: 0, end: 4, size: 2 }, 'density').heights, [0.375, 0.125]);
+    assert.throws(() => binCounts([1], { start: 0, end: 1, size: 0 }), /bins need end > start and size > 0/);
+    // Without bins plotly bins the raw values.
+    assert.deepEqual(histogram({ values: [1, 2] }).data[0], { type: 'histogram', name: undefined, x: [1, 2], histnorm: undefined, opacity: undefined });
 
     assert.throws(() => barChart(['a'], [1, 2]), /1 labels but 2 values/);
     const both = sideBySide([histogram({ values: [1] }, { title: 'left' }), histogram({ values: [2] }, { title: 'right' })]);

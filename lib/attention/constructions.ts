@@ -79,7 +79,10 @@ export function twoHeadQueries(means: readonly Vec[], a: number, b: number, beta
 
 /** How far a set of random keys strays from its means. */
 export interface KeyNoise {
-  /** Every key gets isotropic noise of covariance alpha I. */
+  /**
+   * Every key gets isotropic noise of covariance alpha I. (The course's handout calls this variance alpha; notebooks
+   * 1 and 2 write sigma^2, because there alpha is the attention weights.)
+   */
   alpha: number;
   /**
    * Optionally, key `index` also varies along its own mean: covariance alpha I + amount mu mu^T

@@ -12,6 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
+import { checkoutRoot } from '../util/checkout';
+import { openblasCoreOf } from './native_blas';
 import { installWasmFixes, nativeBlasStatus } from './wasm_fixes';
 import { unrefWasmWorkers, withThreadedWasmPatches } from './wasm_threads';
 
@@ -134,4 +136,40 @@ export function describeBackend(info: BackendInfo): string {
   const threads = info.name === 'wasm' && wasmThreads > 1 ? `, ${wasmThreads} threads` : '';
   const blas = info.name === 'wasm' ? `, ${nativeBlasStatus().reason}` : '';
   return `tfjs ${info.tfjsVersion} on backend "${info.name}"${threads}${blas} (${info.reason})`;
+}
+
+/** The engine of the matrix products, in a few words: "matMul on OpenBLAS 0.3.21 (Cooperlake kernels)". */
+export function matMulEngine(info: BackendInfo): string {
+  if (info.name === 'tensorflow') return 'matMul in libtensorflow';
+  if (info.name === 'cpu') return 'matMul in plain JavaScript';
+  const status = nativeBlasStatus();
+  if (status.blas && status.active) {
+    const version = status.blas.config.split(/\s+/).slice(0, 2).join(' ');
+    const core = openblasCoreOf(status.blas.config);
+    return `matMul on ${version}${core ? ` (${core} kernels)` : ''}`;
+  }
+  return status.blas ? 'matMul on XNNPACK (OpenBLAS switched off)' : 'matMul on XNNPACK (OpenBLAS not loaded: backendHelp() says why)';
+}
+
+/**
+ * The first output of every notebook, one line: backend, matrix-product engine, checkout, e.g.
+ * `tfjs wasm · matMul on OpenBLAS 0.3.21 (Cooperlake kernels) · checkout /srv/course/workbook`.
+ * The details (versions, threads, why a backend or OpenBLAS was not used) are in `backendHelp()`.
+ */
+export function describeSession(info: BackendInfo): string {
+  return `tfjs ${info.name} · ${matMulEngine(info)} · checkout ${checkoutRoot()}`;
+}
+
+/** Everything the first line leaves out: tfjs version, threads, and why this backend and matMul engine. */
+export function backendHelp(info: BackendInfo | undefined = active): string {
+  if (!info) return 'No backend started yet: run initBackend() first.';
+  const lines = [
+    `tfjs ${info.tfjsVersion}, backend "${info.name}" (${info.reason}).`,
+    'Choose one with TFJS_BACKEND=tensorflow|wasm|cpu (README, "Backends").',
+  ];
+  if (info.name === 'wasm') {
+    lines.push(`XNNPACK threads: ${wasmThreads}.`, `Matrix products: ${nativeBlasStatus().reason}.`);
+    lines.push('MINGPT_BLAS=off keeps XNNPACK, MINGPT_BLAS=on fails when OpenBLAS cannot load, MINGPT_BLAS_LIB names another library file.');
+  }
+  return lines.join('\n');
 }

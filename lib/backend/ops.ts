@@ -28,6 +28,52 @@ export function layerNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor, beta: tf.
   return fusedAvailable() && x.dtype === 'float32' ? layerNormFused(x, gamma, beta, eps) : layerNormReference(x, gamma, beta, eps);
 }
 
+/**
+ * Queries, keys and values of every head from a fused Linear(C, 3C) whose 3C outputs are laid out head after
+ * head as [q_h | k_h | v_h] (3 * D each, D = C / nHead): x (B, T, C), weight (3C, C) as PyTorch stores it,
+ * bias (3C) -> q, k, v, each (B, nHead, T, D). The plain way computes x W^T + b and splits it: `qkvHeadsReference`.
+ *
+ * Here the weight is split instead: viewed as (H, 3, D * C), slice 0, 1 or 2 of the middle axis holds the q, k
+ * or v rows of all heads, in head order, so three Linears give the three directly. Same numbers, but it moves
+ * 3C x C weights instead of B x T x 3C activations, whose strided split is slow on wasm. (The biases are added
+ * apart: the wasm fused matMul accepts only a bias whose own buffer is 1-D.)
+ */
+export function qkvHeads(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [B, T, C] = checkQkv(x, weight, bias, nHead);
+  const H = nHead;
+  const D = C / H;
+  return tf.tidy(() => {
+    const w = tf.reshape(weight, [H, 3, D * C]);
+    const b = tf.reshape(bias, [H, 3, D]);
+    return [0, 1, 2].map((part) => {
+      const wPart = tf.reshape(tf.slice(w, [0, part, 0], [H, 1, D * C]), [C, C]) as tf.Tensor2D;
+      const bPart = tf.reshape(tf.slice(b, [0, part, 0], [H, 1, D]), [C]);
+      const y = tf.reshape(tf.fused.matMul({ a: tf.reshape(x, [B * T, C]) as tf.Tensor2D, b: wPart, transposeB: true }), [B, T, C]);
+      return tf.transpose(tf.reshape(tf.add(y, bPart), [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D;
+    }) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+/** `qkvHeads` as the course writes it: y = x W^T + b, viewed as (B, T, H, 3D), split in three on the last axis. */
+export function qkvHeadsReference(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D] {
+  const [B, T, C] = checkQkv(x, weight, bias, nHead);
+  const D = C / nHead;
+  return tf.tidy(() => {
+    const y = tf.add(tf.matMul(tf.reshape(x, [B * T, C]), weight, false, true), bias);
+    const parts = tf.split(tf.reshape(y, [B, T, nHead, 3 * D]), 3, 3);
+    return parts.map((p) => tf.transpose(p, [0, 2, 1, 3])) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+function checkQkv(x: tf.Tensor3D, weight: tf.Tensor, bias: tf.Tensor, nHead: number): [number, number, number] {
+  if (x.rank !== 3) throw new Error(`qkvHeads: x must be (B, T, C), got shape [${x.shape}]`);
+  const C = x.shape[2];
+  if (!Number.isInteger(nHead) || nHead < 1 || C % nHead !== 0) throw new Error(`qkvHeads: nHead must divide the width ${C}, got ${nHead}`);
+  if (weight.rank !== 2 || weight.shape[0] !== 3 * C || weight.shape[1] !== C) throw new Error(`qkvHeads: weight must be [${3 * C}, ${C}], got [${weight.shape}]`);
+  if (bias.rank !== 1 || bias.shape[0] !== 3 * C) throw new Error(`qkvHeads: bias must be [${3 * C}], got [${bias.shape}]`);
+  return x.shape as [number, number, number];
+}
+
 export interface AttentionOptions {
   /**
    * Keys before the first query (decoding with cached keys and values): q holds positions past .. past + T - 1,

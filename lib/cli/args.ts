@@ -8,6 +8,7 @@ import { parseArgs } from 'util';
 import { VARIANTS, Variant } from '../mingpt/config';
 import { SCALE_NAMES, ScaleName, PresetOverrides } from '../mingpt/presets';
 import type { CorpusChoice } from '../data/corpus';
+import { defaultRunsDir } from '../results/record';
 
 export const VERBS = ['pretrain', 'finetune', 'evaluate', 'london'] as const;
 export type Verb = (typeof VERBS)[number];
@@ -57,7 +58,8 @@ export const USAGE = `usage: mingpt <pretrain|finetune|evaluate|london> [flags]
   pretrain   span-corruption pretraining on --pretrain-corpus; writes --writing-params
   finetune   trains on --finetune-corpus ("question<TAB>place" lines); from --reading-params when given
              (pretrained: few epochs) else from scratch; writes --writing-params
-  evaluate   answers --eval-corpus with the model in --reading-params, writes --outputs, prints the accuracy
+  evaluate   answers --eval-corpus with the model in --reading-params, prints the accuracy; the predictions are
+             kept beside the run's record (and written to --outputs when given)
   london     the baseline that answers "London" to every question of --eval-corpus
 
 data (default: --corpus auto = the real corpus via MINGPT_DATA_DIR or data/birthplaces, else a synthetic world)
@@ -82,7 +84,9 @@ resuming and output
   --stop-after N   stop after N steps as if interrupted
   --snapshot-epochs N,M,...   also write the model after these epochs, to WRITING_PARAMS with .eN before
                    .params, each with its own record (a point of accuracy against compute from one long run)
-  --results-dir DIR (default results)   --json: print the final metrics as one JSON line on stdout
+  --results-dir DIR  where the run's record goes (default runs/, or $MINGPT_RUNS_DIR; git-ignored: notebook 8's
+                   curated records are written to results/ by scripts/results.sh or copied by scripts/promote.ts)
+  --json: print the final metrics as one JSON line on stdout
   --quiet: no progress bar
 `;
 
@@ -167,7 +171,7 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
     writingParams: v['writing-params'],
     outputs: v.outputs,
     seed: integer('seed', v.seed, 0, 2 ** 32 - 1) ?? 0,
-    resultsDir: v['results-dir'] ?? 'results',
+    resultsDir: v['results-dir'] ?? defaultRunsDir(),
     json: v.json ?? false,
     fresh: v.fresh ?? false,
     stateFile: v['state-file'],
@@ -195,7 +199,6 @@ export function parseCli(argv: readonly string[]): CliArgs | 'help' {
   }
   if (verb === 'pretrain' && args.readingParams !== undefined) throw new UsageError('pretrain starts from scratch: --reading-params is for finetune and evaluate');
   if (verb === 'evaluate' && args.readingParams === undefined) throw new UsageError('evaluate needs --reading-params FILE (the model to evaluate)');
-  if (verb === 'evaluate' && args.outputs === undefined) throw new UsageError('evaluate needs --outputs FILE (where the predictions go)');
   if (args.snapshotEpochs.length > 0 && verb !== 'pretrain' && verb !== 'finetune') {
     throw new UsageError(`${verb} does not train: --snapshot-epochs applies to pretrain and finetune`);
   }

@@ -2,7 +2,7 @@
  * `mingpt`: the course's run.py as a command-line tool (pretrain, finetune, evaluate), plus the London
  * baseline. Progress goes to stderr, results to stdout (`--json`: exactly one JSON line). Training saves a
  * resumable state regularly and on Ctrl-C; running the same command again continues where it stopped.
- * Every run writes a record under --results-dir (lib/results/record.ts).
+ * Every run writes a record under --results-dir (lib/results/record.ts; default runs/, git-ignored).
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -19,7 +19,7 @@ import { defaultTrainingThreads } from '../mingpt/parallel';
 import type { ExampleDataset } from '../mingpt/batches';
 import type { RunFingerprint } from '../mingpt/run_state';
 import { RunSettingsError, Snapshot, TrainingRun, TrainingRunOptions } from '../mingpt/training_run';
-import { RunRecord, TableRow, currentCommit, writeRunRecord } from '../results/record';
+import { PresetChoice, RECORD_FORMAT, RunRecord, TableRow, currentCommit, perEpoch, predictionsFile, runId, writeRunRecord } from '../results/record';
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
@@ -93,9 +93,11 @@ interface TrainingJob {
   corpus: 'real' | 'synthetic';
   /** What identifies the run beside its model, trainer settings and dataset (a saved state must match it). */
   identity: RunFingerprint;
-  /** Metadata stored in the final checkpoint (read back by evaluate to name the table row). */
+  /** Metadata stored in the checkpoints it writes (read back by evaluate to name the table row), besides their run ids. */
   checkpointMeta: Record<string, string>;
   row?: TableRow;
+  /** The id of the run that wrote the checkpoint this one starts from (finetuning from pretrained weights). */
+  parent?: string;
   files: Record<string, string>;
   /** What the record keeps about generated data (DataSources.notes). */
   dataNotes: Record<string, string>;
@@ -122,7 +124,8 @@ function runOptions(job: TrainingJob, log: (m: string) => void): TrainingRunOpti
   const { args } = job;
   return {
     writingParams: args.writingParams!, stateFile: args.stateFile, fresh: args.fresh, identity: job.identity,
-    checkpointMeta: job.checkpointMeta, vocab: job.vocab, snapshotEpochs: args.snapshotEpochs, microBatchSize: args.microBatch,
+    checkpointMeta: job.checkpointMeta, vocab: job.vocab,
+    runId: (startedAt) => runId({ startedAt, verb: args.verb, variant: job.model.config.variant, preset: args.scale, seed: args.seed }), snapshotEpochs: args.snapshotEpochs, microBatchSize: args.microBatch,
     // Two threads on two cores: a helper thread computes half of the micro-batches (lib/mingpt/parallel.ts).
     threads: args.threads ?? defaultTrainingThreads(job.backend.name),
     checkpointEverySteps: args.checkpointEvery,
@@ -140,18 +143,18 @@ function describeRun(job: TrainingJob, run: TrainingRun): string {
 }
 
 /** Writes the record of each snapshot, once: a replayed snapshot keeps the record of the session that wrote it. */
-function snapshotRecorder(job: TrainingJob, session: () => TrainingSession, log: (m: string) => void): (s: Snapshot) => void {
-  return ({ epoch, ofEpochs, file, trainer: t, replayed }) => {
+function snapshotRecorder(job: TrainingJob, session: (id: string) => TrainingSession, log: (m: string) => void): (s: Snapshot) => void {
+  return ({ epoch, ofEpochs, file, id, trainer: t, replayed }) => {
     if (replayed) {
       // Resumed from a state saved before this snapshot: the replayed steps give the same model (see trainer.ts).
       log(`snapshot after epoch ${epoch}/${ofEpochs}: model written again to ${file} (the state this session resumed from ` +
-        'was saved before it); its record from the earlier session stands');
+        `was saved before it); its record from the earlier session stands (${id})`);
       return;
     }
-    const curve = t.lossCurve().slice();
-    const recordFile = writeRunRecord(job.args.resultsDir, trainingRecord(job, session(), {
+    const curve = t.lossCurve();
+    const recordFile = writeRunRecord(job.args.resultsDir, trainingRecord(job, session(id), {
       completed: false, snapshot: { epoch, ofEpochs }, steps: t.stepsDone, tokens: t.tokensSeen,
-      finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve, wallSeconds: t.trainingSeconds,
+      finalLoss: curve[curve.length - 1]?.loss ?? NaN, curve: perEpoch(curve), wallSeconds: t.trainingSeconds,
     }, { writingParams: file, runWritingParams: job.args.writingParams! }));
     log(`snapshot after epoch ${epoch}/${ofEpochs}: model written to ${file}, record ${recordFile}`);
   };
@@ -172,7 +175,7 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
   const ran: TrainingJob = { ...job, trainer: run.config };
   // The code this session runs (read now: commits made while a long run goes on are not its code).
   const commit = currentCommit();
-  const session = (): TrainingSession => ({ started: run.sessionStarted, runStartedAt: run.runStartedAt, commit, threads: run.threads });
+  const session = (id: string): TrainingSession => ({ id, run: run.id, started: run.sessionStarted, commit, threads: run.threads });
   const stopListening = onSigint(io);
   let result;
   try {
@@ -197,38 +200,43 @@ async function train(job: TrainingJob, io: Io, argv: readonly string[]): Promise
       `Resume with the same command: mingpt ${quote(argv)}`);
     return EXIT.interrupted;
   }
-  const recordFile = writeRunRecord(args.resultsDir, trainingRecord(ran, session(), {
-    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: result.curve,
+  const written = writeRunRecord(args.resultsDir, trainingRecord(ran, session(run.id), {
+    completed: true, steps: result.steps, tokens: result.tokens, finalLoss: result.finalLoss, curve: perEpoch(result.curve),
     wallSeconds: result.totalSeconds,
   }, { writingParams: args.writingParams! }, result.sessions));
   const sessions = result.sessions > 1 ? ` over ${result.sessions} sessions (${formatDuration(result.seconds)} in this one)` : '';
   log(`${job.label} done in ${formatDuration(result.totalSeconds)}${sessions}: final loss ${result.finalLoss.toFixed(4)}, ` +
-    `model written to ${args.writingParams}, record ${recordFile}`);
+    `model written to ${args.writingParams}, record ${written}`);
   if (args.json) {
     io.out(JSON.stringify({
       verb: args.verb, final_loss: result.finalLoss, first_loss: result.curve[0]?.loss, tokens: result.tokens,
-      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: recordFile,
+      steps: result.steps, seconds: result.seconds, writing_params: args.writingParams, record: written, id: run.id,
     }));
   }
   return EXIT.ok;
 }
 
-/** The session a training record comes from: when it and its run started, its code, its threads. */
-interface TrainingSession { started: Date; runStartedAt: string | undefined; commit: string | null; threads: number }
+/** The session a training record comes from: its id and its run's, when it started, its code, its threads. */
+interface TrainingSession { id: string; run: string; started: Date; commit: string | null; threads: number }
+
+/** The preset of a run as data: its name and the flags that changed it. */
+function presetChoice(args: CliArgs): PresetChoice {
+  return { base: args.scale, overrides: Object.fromEntries(Object.entries(args.overrides).filter(([, v]) => v !== undefined)) as Record<string, number> };
+}
 
 /** The record of a training run (or of one of its snapshots); `sessions` goes to the notes when there were several. */
-function trainingRecord(job: TrainingJob, { started, runStartedAt, commit, threads }: TrainingSession,
+function trainingRecord(job: TrainingJob, { id, run, started, commit, threads }: TrainingSession,
   outcome: Pick<RunRecord, 'completed' | 'snapshot' | 'steps' | 'tokens' | 'finalLoss' | 'curve' | 'wallSeconds'>,
   written: Record<string, string>, sessions = 1): RunRecord {
   const { args } = job;
   return {
-    format: 'mingpt-run/1', verb: args.verb, row: job.row, variant: job.model.config.variant, corpus: job.corpus, scale: job.preset.name,
+    format: RECORD_FORMAT, id, verb: args.verb, ...(job.parent ? { parent: job.parent } : {}), run, row: job.row,
+    variant: job.model.config.variant, corpus: job.corpus, preset: presetChoice(args),
     seed: args.seed, backend: job.backend.name, commit, startedAt: started.toISOString(),
-    ...(runStartedAt !== undefined ? { runStartedAt } : {}),
     model: job.model.config, trainer: job.trainer, ...outcome,
     files: { ...job.files, ...written },
     notes: withNotes({
-      ...job.dataNotes, ...(job.preset.name === 'custom' ? { preset: job.preset.description } : {}),
+      ...job.dataNotes,
       threads: String(threads), microBatch: String(job.trainer.microBatchSize),
       // Which kernels ran the products (OpenBLAS's family, or XNNPACK): the wall time depends on it.
       backendDetail: describeBackend(job.backend),
@@ -274,10 +282,13 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const pretrainLength = pretrainingSetup(preset, vocab, text, args.seed).dataset.length;
   const { dataset, trainer } = finetuningSetup(preset, vocab, data.finetunePairs(), pretrainLength, fromPretrained, args.seed);
   let model: GPT;
+  let parent: string | undefined;
   if (fromPretrained) {
     const { blockSize, nLayer, nHead, nEmbd } = preset.model;
     const variant = args.variantGiven ? { variant: args.variant } : {};
-    model = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } }).model;
+    const loaded = loadCheckpoint(args.readingParams!, { vocab, expect: { ...variant, blockSize, nLayer, nHead, nEmbd } });
+    model = loaded.model;
+    parent = parentOf(loaded.meta);
   } else {
     model = new GPT(presetModelConfig(preset, vocab.size, args.variant), args.seed);
   }
@@ -287,7 +298,7 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
     return await train({
       label: 'finetune', args, preset, backend, model, vocab, dataset, trainer, corpus, dataNotes: data.notes(args.finetuneCorpus),
       identity: identityOf(args, preset),
-      checkpointMeta,
+      checkpointMeta, parent,
       row: tableRow(checkpointMeta, model.config.variant),
       files: {
         ...(args.finetuneCorpus ? { finetuneCorpus: args.finetuneCorpus } : {}),
@@ -297,6 +308,11 @@ async function finetune(args: CliArgs, data: DataSources, backend: BackendInfo, 
   } finally {
     model.dispose();
   }
+}
+
+/** The id of the run that wrote a checkpoint (its metadata's runId; checkpoints written before runs had ids have none). */
+function parentOf(meta: Record<string, unknown>): string | undefined {
+  return typeof meta.runId === 'string' ? meta.runId : undefined;
 }
 
 /** A record's notes, or undefined when there is nothing to note. */
@@ -334,6 +350,8 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
   const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: args.variantGiven ? { variant: args.variant } : {} });
   try {
     const { questions, pairs } = data.evalSet();
+    // Without answers nothing is scored or recorded: the predictions must go to --outputs.
+    if (!pairs && !args.outputs) throw new UsageError(`${args.evalCorpus}: questions without answers, nothing to score; give --outputs FILE for the predictions`);
     const bar = new ProgressBar('evaluate', process.stderr);
     let lastShown = 0;
     const predictions = predictBirthplaces(model, vocab, questions, {
@@ -344,25 +362,28 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
       },
     });
     if (process.stderr.isTTY && !args.quiet) bar.log('');
-    writePredictions(args.outputs!, predictions);
-    const files = { readingParams: args.readingParams!, outputs: args.outputs!, ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
+    if (args.outputs) writePredictions(args.outputs, predictions);
+    const files = { readingParams: args.readingParams!, ...(args.outputs ? { outputs: args.outputs } : {}), ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}) };
     if (!pairs) {
       io.err(`No gold birth places provided; ${predictions.length} predictions written to ${args.outputs}`);
       if (args.json) io.out(JSON.stringify({ verb: 'evaluate', accuracy: null, correct: null, total: predictions.length, outputs: args.outputs }));
       return EXIT.ok;
     }
     const r = scorePredictions(predictions, pairs);
+    const seed = Number(meta.seed ?? args.seed);
+    const startedAt = new Date(started).toISOString();
+    const parent = parentOf(meta);
     const record: RunRecord = {
-      format: 'mingpt-run/1', verb: 'evaluate', row: tableRow(meta, model.config.variant), variant: model.config.variant,
-      corpus: data.label(args.evalCorpus), scale: String(meta.scale ?? 'unknown'), seed: Number(meta.seed ?? args.seed),
-      backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(),
+      format: RECORD_FORMAT, id: runId({ startedAt, verb: 'evaluate', variant: model.config.variant, seed }), verb: 'evaluate',
+      ...(parent ? { parent } : {}), row: tableRow(meta, model.config.variant), variant: model.config.variant,
+      corpus: data.label(args.evalCorpus), seed, backend: backend.name, commit: currentCommit(), startedAt,
       wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
       notes: withNotes(data.notes(args.evalCorpus)),
     };
-    const recordFile = writeRunRecord(args.resultsDir, record);
-    io.err(`predictions written to ${args.outputs}; record ${recordFile}`);
+    const written = keepWithPredictions(args.resultsDir, record, predictions);
+    io.err(`${args.outputs ? `predictions written to ${args.outputs}; ` : ''}record ${written}`);
     const profile = answerProfile(predictions, pairs);
-    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs, record: recordFile, by_chance: profile.byChance });
+    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs ?? null, record: written, id: record.id, by_chance: profile.byChance });
     io.err(describeProfile(profile));
     return EXIT.ok;
   } finally {
@@ -376,16 +397,23 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
   if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} has no "question<TAB>answer" line (no tab on any line: questions only, or tabs replaced by spaces?)`);
   const r = londonBaseline(pairs);
   if (args.outputs) writePredictions(args.outputs, r.predictions);
+  const startedAt = new Date(started).toISOString();
   const record: RunRecord = {
-    format: 'mingpt-run/1', verb: 'london', row: 'london', corpus: data.label(args.evalCorpus), scale: 'none', seed: args.seed,
-    backend: backend.name, commit: currentCommit(), startedAt: new Date(started).toISOString(), wallSeconds: (Date.now() - started) / 1000,
-    accuracy: r.accuracy, correct: r.correct, total: r.total,
+    format: RECORD_FORMAT, id: runId({ startedAt, verb: 'london', seed: args.seed }), verb: 'london', row: 'london',
+    corpus: data.label(args.evalCorpus), seed: args.seed, backend: backend.name, commit: currentCommit(), startedAt,
+    wallSeconds: (Date.now() - started) / 1000, accuracy: r.accuracy, correct: r.correct, total: r.total,
     files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
     notes: withNotes(data.notes(args.evalCorpus)),
   };
-  const recordFile = writeRunRecord(args.resultsDir, record);
-  reportAccuracy(io, args, r, { row: 'london', record: recordFile });
+  const written = keepWithPredictions(args.resultsDir, record, r.predictions);
+  reportAccuracy(io, args, r, { row: 'london', record: written, id: record.id });
   return EXIT.ok;
+}
+
+/** Writes a scored run's record and, beside it, its predictions (`predictions/<id>.txt`); returns the record's file. */
+function keepWithPredictions(dir: string, record: RunRecord, predictions: string[]): string {
+  writePredictions(predictionsFile(dir, record.id), predictions);
+  return writeRunRecord(dir, record);
 }
 
 /** Runs the CLI on argv (without node and script); returns the exit code. */

@@ -3,7 +3,7 @@ export { GENERATED_CHARS, evaluatePairs, extractAnswer, firstAnsweredByAll, pred
 export { LONDON, answerCounts, londonBaseline, londonSentence } from './london';
 export type { AnswerProfile } from './answers';
 export { answerProfile, chanceOfDoingAsWell } from './answers';
-export type { RecallItem, RecallRecord, RecallResult, RecallSet, StoredAndRetrieved } from './recall';
+export type { RecallItem, RecallResult, RecallSet, StoredAndRetrieved } from './recall';
 export { personOf, recallItems, recallProbe, storedAndRetrieved, visibleChars } from './recall';
 export type { Score } from './score';
 export { formatGap, formatScore, scoreOf, seOfDifference, standardErrorsApart } from './score';

@@ -101,35 +101,6 @@ export function recallProbe(model: GPT, vocab: Vocab, items: RecallItem[], opts:
   return { continuations, correct, total: items.length, accuracy: items.length === 0 ? 0 : correct / items.length };
 }
 
-/** What scripts/recall_probe.ts writes for one checkpoint (`<results>/recall-<checkpoint>.json`), read by notebook 8. */
-export interface RecallRecord {
-  format: 'mingpt-recall/1';
-  /** The checkpoint's file name (its folder is git-ignored). */
-  checkpoint: string;
-  /** startedAt of the pretraining record that wrote the checkpoint (its key among the records), when one is there. */
-  pretrainStartedAt?: string;
-  /** The file that pretraining record wrote, absolute (records of one run's snapshots share a startedAt). */
-  pretrainParams?: string;
-  /** Tokens that pretraining run had seen. */
-  pretrainTokens?: number;
-  corpus: string;
-  variant: string;
-  model: Record<string, unknown>;
-  window: number;
-  commit: string | null;
-  backend: string;
-  measuredAt: string;
-  wallSeconds: number;
-  devQuestions: number;
-  notInText: number;
-  outsideWindow: number;
-  total: number;
-  correct: number;
-  accuracy: number;
-  /** Per probed dev line: its index, the answer and the model's continuation. */
-  continuations: { dev: number; answer: string; continuation: string }[];
-}
-
 /** Stored against retrieved: the probed people split by whether the pretrained model recalls them. */
 export interface StoredAndRetrieved {
   /** Probed people whose birthplace the pretrained model completes. */

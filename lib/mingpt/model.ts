@@ -6,7 +6,7 @@
  *   x   = x + drop(mlp(ln2(x))),  mlp = Linear(C,4C), GELU, Linear(4C,C)
  *   logits = head(ln_f(x))                                    (head has no bias)
  *
- * Attention: one fused Linear(C, 3C) gives queries, keys and values. Its output is viewed as
+ * Attention: one fused Linear(C, 3C) gives queries, keys and values (`ops.qkvHeads`). Its output is viewed as
  * (B, T, n_head, 3 * head_dim) and split on the last axis, so head h reads columns [q_h | k_h | v_h] of its own
  * 3 * head_dim slice (not the common [q | k | v] over the full width). The `rope` variant rotates q and k by
  * their position (lib/positional/rope.ts) in every layer. The attention itself is `ops.causalAttention`
@@ -22,8 +22,8 @@
  * use erf's Abramowitz-Stegun form (error under 1.5e-7, as tfjs's own Erf kernel).
  */
 import * as tf from '@tensorflow/tfjs';
-import { GPTConfig, headDim, validateConfig } from './config';
-import { causalAttention, causalAttentionWeights, dropout, gelu, layerNorm } from '../backend/ops';
+import { GPTConfig, validateConfig } from './config';
+import { causalAttention, causalAttentionWeights, dropout, gelu, layerNorm, qkvHeads } from '../backend/ops';
 import { applyRope } from '../positional/rope';
 import { Rng } from '../util/random';
 
@@ -170,29 +170,10 @@ class CausalSelfAttention {
     return causalAttentionWeights(q, k);
   }
 
-  /**
-   * Queries, keys and values of all heads, each (B, H, T, D), from the fused qkv Linear, q and k rotated by
-   * their positions (from `offset`) in the rope variant.
-   *
-   * The fused Linear runs as three: its 3C output rows are, head after head, [q_h | k_h | v_h] (3 * D rows per
-   * head), so viewing the weight as (H, 3, D * C) and taking slice 0, 1 or 2 of the middle axis gives the q, k
-   * or v rows of all heads, in head order. Same numbers as splitting the (B, T, 3C) output, but it moves 3C x C
-   * weights instead of B x T x 3C activations, whose strided split is slow on wasm. (The biases are added
-   * apart: the wasm fused matMul accepts only a bias whose own buffer is 1-D.)
-   */
+  /** Queries, keys and values of all heads, each (B, H, T, D); rope rotates q and k by their positions. */
   private heads(x: tf.Tensor3D, offset: number): { q: tf.Tensor4D; k: tf.Tensor4D; v: tf.Tensor4D } {
-    const { nHead: H, nEmbd: C, variant } = this.config;
-    const D = headDim(this.config);
-    const [B, T] = x.shape;
-    const w = tf.reshape(this.qkv.weight, [H, 3, D * C]);
-    const b = tf.reshape(this.qkv.bias!, [H, 3, D]);
-    const [q, k, v] = [0, 1, 2].map((part) => {
-      const weight = tf.reshape(tf.slice(w, [0, part, 0], [H, 1, D * C]), [C, C]);
-      const bias = tf.reshape(tf.slice(b, [0, part, 0], [H, 1, D]), [C]);
-      const y = tf.add(linear(x, weight), bias);
-      return tf.transpose(tf.reshape(y, [B, T, H, D]), [0, 2, 1, 3]) as tf.Tensor4D;
-    });
-    if (variant !== 'rope') return { q, k, v };
+    const [q, k, v] = qkvHeads(x, this.qkv.weight, this.qkv.bias!, this.config.nHead);
+    if (this.config.variant !== 'rope') return { q, k, v };
     return { q: applyRope(q, { offset }), k: applyRope(k, { offset }), v };
   }
 }
@@ -212,7 +193,7 @@ class MLP {
 
 /** One pre-LayerNorm Transformer block: x + attn(ln1(x)), then x + mlp(ln2(x)). */
 class Block {
-  private readonly ln1: LayerNorm;
+  readonly ln1: LayerNorm;
   private readonly ln2: LayerNorm;
   readonly attn: CausalSelfAttention;
   private readonly mlp: MLP;
@@ -231,11 +212,6 @@ class Block {
     h = tf.add(h, y);
     h = tf.add(h, this.mlp.forward(this.ln2.forward(h), drop));
     return { x: h, keys, values };
-  }
-
-  /** ln1 of x: what the attention of this block reads. */
-  attentionInput(x: tf.Tensor3D): tf.Tensor3D {
-    return this.ln1.forward(x);
   }
 }
 
@@ -335,7 +311,7 @@ export class GPT {
         let x = this.embed(idx, 0, NO_DROPOUT);
         const weights: tf.Tensor4D[] = [];
         for (const block of this.blocks) {
-          weights.push(block.attn.weights(block.attentionInput(x)));
+          weights.push(block.attn.weights(block.ln1.forward(x)));
           x = block.forward(x, NO_DROPOUT).x;
         }
         return tf.stack(weights); // (layer, 1, head, T, T)

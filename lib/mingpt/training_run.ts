@@ -47,8 +47,13 @@ export interface TrainingRunOptions {
    * dataset's length (which the run adds): e.g. the verb, the preset's name, the starting weights' file.
    */
   identity: RunFingerprint;
-  /** Metadata of every model written (snapshots add `snapshotEpoch` and the run's start). */
+  /** Metadata of every model written (each adds its `runId`; snapshots add `snapshotEpoch` and the run's start). */
   checkpointMeta: Record<string, string>;
+  /**
+   * The run's id from its first session's start, so that every session agrees on it; the final model carries
+   * it as `runId`, the snapshot after epoch e as `<id>-e<e>`.
+   */
+  runId: (runStartedAt: string) => string;
   vocab: Vocab;
   /** Remove a saved state and start from scratch. */
   fresh?: boolean;
@@ -70,6 +75,8 @@ export interface Snapshot {
   epoch: number;
   ofEpochs: number;
   file: string;
+  /** The snapshot's own id, `<run id>-e<epoch>` (in its checkpoint's metadata as `runId`). */
+  id: string;
   trainer: Trainer;
   /**
    * True when this run had written this snapshot already, in a session that ended before saving its state
@@ -130,7 +137,12 @@ export class TrainingRun {
     this.fingerprint = { ...opts.identity, model: JSON.stringify(model.config), trainer: JSON.stringify(config), datasetLength: dataset.length };
   }
 
-  /** Helper threads used: 2 with a helper thread, else 1. */
+  /** The run's id (TrainingRunOptions.runId), known once a saved state has been read. */
+  get id(): string {
+    return this.opts.runId(this.runStartedAt ?? this.sessionStarted.toISOString());
+  }
+
+  /** Training threads: 2 with the helper thread, else 1. */
   get threads(): number {
     return this.helper ? 2 : 1;
   }
@@ -159,7 +171,7 @@ export class TrainingRun {
       checkpointEverySeconds: opts.checkpointEverySeconds,
     });
     if (result.completed) {
-      saveCheckpoint(opts.writingParams, this.model, opts.vocab, opts.checkpointMeta);
+      saveCheckpoint(opts.writingParams, this.model, opts.vocab, { ...opts.checkpointMeta, runId: this.id });
       if (fs.existsSync(this.stateFile)) fs.rmSync(this.stateFile);
     }
     return result;
@@ -197,10 +209,11 @@ export class TrainingRun {
   private snapshot(epoch: number, onSnapshot: RunHooks['onSnapshot']): boolean {
     if (!this.snapshotEpochs.includes(epoch)) return false;
     const file = snapshotFile(this.opts.writingParams, epoch);
-    const meta = { ...this.opts.checkpointMeta, snapshotEpoch: String(epoch), ...(this.runStartedAt !== undefined ? { runStartedAt: this.runStartedAt } : {}) };
+    const id = `${this.id}-e${epoch}`;
+    const meta = { ...this.opts.checkpointMeta, snapshotEpoch: String(epoch), runId: id, ...(this.runStartedAt !== undefined ? { runStartedAt: this.runStartedAt } : {}) };
     const replayed = this.wroteAlready(file, meta);
     saveCheckpoint(file, this.model, this.opts.vocab, meta);
-    const snapshot = { epoch, ofEpochs: this.config.maxEpochs, file, trainer: this.trainer, replayed };
+    const snapshot = { epoch, ofEpochs: this.config.maxEpochs, file, id, trainer: this.trainer, replayed };
     if (onSnapshot) onSnapshot(snapshot);
     else this.opts.log(`snapshot after epoch ${epoch}/${snapshot.ofEpochs}: model written${replayed ? ' again' : ''} to ${file}`);
     return true; // save the state now, so that a resume starts after the snapshot

@@ -1,7 +1,13 @@
 /**
- * Run records: one JSON file per CLI run under `results/`, so that notebooks can tabulate and plot what was
- * actually run (never numbers typed by hand). A record says what ran (verb, variant, scale, seed, corpus,
- * configs), where (backend, commit), how long, and what came out (loss curve, tokens, accuracy).
+ * Run records: one JSON file per run (format `mingpt-run/2`, described in results/README.md), so that notebooks
+ * tabulate and plot what was actually run, never numbers typed by hand. A record says what ran (verb, variant,
+ * preset, seed, corpus, configs), where (backend, commit), how long, what came out (loss per epoch, tokens,
+ * accuracy), and which run made the model it read: every run has an `id`, its checkpoints carry that id in their
+ * metadata, and a run that reads a checkpoint names it as its `parent`.
+ *
+ * Records go to a results folder: the CLI's default is the git-ignored `runs/` (or $MINGPT_RUNS_DIR); the curated
+ * records that notebook 8 reads are written to `results/<corpus>/` by scripts/results.sh, or copied there from
+ * `runs/` by scripts/promote.ts.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,46 +18,136 @@ import type { GPTConfig, Variant } from '../mingpt/config';
 
 /** The rows of the course's results table. */
 export type TableRow = 'london' | 'vanilla-nopretrain' | 'vanilla-pretrain' | 'rope-pretrain';
+/** What the `mingpt` CLI does. */
 export type Verb = 'pretrain' | 'finetune' | 'evaluate' | 'london';
+/** What a record can be: a CLI run, or a recall probe of a pretrained checkpoint (scripts/recall_probe.ts). */
+export type RecordVerb = Verb | 'recall';
+
+export const RECORD_FORMAT = 'mingpt-run/2';
+
+/** A preset as data: its name and the settings that replaced the preset's (the CLI's --epochs, --learning-rate ...). */
+export interface PresetChoice {
+  base: string;
+  overrides: Record<string, number | string | boolean>;
+}
+
+/** One epoch of a training run: tokens counted at its end, its mean loss, and the learning rate of its last step. */
+export interface EpochPoint {
+  epoch: number;
+  tokens: number;
+  loss: number;
+  lr: number;
+}
+
+/** A recall probe's details: the window it asked within, who was probed, and each continuation. */
+export interface RecallDetail {
+  window: number;
+  devQuestions: number;
+  /** Dev people without a line that spells their answer, and people whose answer lies beyond the window. */
+  notInText: number;
+  outsideWindow: number;
+  continuations: { dev: number; answer: string; continuation: string }[];
+}
 
 export interface RunRecord {
-  format: 'mingpt-run/1';
-  verb: Verb;
-  /** Set when the run belongs to one of the table's rows: the finetuning and the evaluation of its model, or london. */
+  format: typeof RECORD_FORMAT;
+  /** Unique, and the record's file name without `.json`: start time, verb, variant, preset, seed (see runId). */
+  id: string;
+  verb: RecordVerb;
+  /** The id of the run that wrote the checkpoint this run read (finetuning from pretrained weights, evaluate, recall). */
+  parent?: string;
+  /** Training: the id of the whole run, shared by its snapshots and its final record (which has it as its id). */
+  run?: string;
+  /** The table row an evaluation (or london) scores, or a finetuning trains for. */
   row?: TableRow;
   variant?: Variant;
   corpus: 'real' | 'synthetic' | 'files';
-  scale: string;
+  /** Training: the preset and the flags that changed it. */
+  preset?: PresetChoice;
   seed: number;
   backend: string;
   /** git commit of the code, or null outside a git checkout. */
   commit: string | null;
+  /** When this session of the run started (a resumed training run's last session). */
   startedAt: string;
-  /**
-   * Training: when the run's first session started, the same in the records of every session of one run (a
-   * resumed run's `startedAt` is its last session's). Absent in records of runs resumed from older states.
-   */
-  runStartedAt?: string;
   /** Seconds the run took; for training, the training time of every session it was resumed in. */
   wallSeconds: number;
   model?: GPTConfig;
   trainer?: TrainerConfig;
-  /** Training: whether the run finished all its epochs (false when stopped, and for a snapshot). */
+  /** Training: whether the run finished all its epochs (false for a snapshot). */
   completed?: boolean;
   /** A model written part-way through a longer run (--snapshot-epochs): after `epoch` of its `ofEpochs` epochs. */
   snapshot?: { epoch: number; ofEpochs: number };
   steps?: number;
   tokens?: number;
+  /** The loss of the last step. */
   finalLoss?: number;
-  curve?: CurvePoint[];
-  /** Evaluation. */
+  curve?: EpochPoint[];
   accuracy?: number;
   correct?: number;
   total?: number;
-  /** Paths the run read and wrote, absolute (so runs can be joined: an evaluate's readingParams is a finetune's writingParams). */
+  recall?: RecallDetail;
+  /** Files the run read and wrote, relative to the project (absolute only for files outside it). */
   files: Record<string, string>;
-  /** Free-form facts worth keeping (e.g. the synthetic world's options). */
+  /** Free-form facts worth keeping (e.g. the synthetic world's options, the threads). */
   notes?: Record<string, string | number | boolean>;
+}
+
+/** The project folder (the one with package.json): paths in records are relative to it. */
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+
+/** A path as records keep it: relative to the project when inside it, else absolute. */
+export function projectPath(file: string): string {
+  const rel = path.relative(PROJECT_ROOT, path.resolve(file));
+  return rel.startsWith('..') || path.isAbsolute(rel) ? path.resolve(file) : rel.split(path.sep).join('/');
+}
+
+/** A path from a record, for this machine. */
+export function resolveProjectPath(file: string): string {
+  return path.resolve(PROJECT_ROOT, file);
+}
+
+/** Absolute paths in a text (a corpus description) made relative to the project, or cut to their last part outside it. */
+export function withoutMachinePaths(text: string): string {
+  return text.replace(/(?<![\w.~-])\/(?:[\w.+-]+\/)*[\w.+-]+/g, (p) => {
+    const rel = projectPath(p);
+    return path.isAbsolute(rel) ? path.basename(p) : rel;
+  });
+}
+
+/** The folder ad-hoc runs write their records to: $MINGPT_RUNS_DIR, else `runs` (git-ignored). */
+export function defaultRunsDir(): string {
+  return process.env.MINGPT_RUNS_DIR || 'runs';
+}
+
+/**
+ * A record's id: `<start, UTC to the millisecond>-<verb>[-<variant>][-<preset>]-seed<seed>[-e<epoch>]`, e.g.
+ * `20261127T084111.841Z-pretrain-vanilla-full-seed0-e100`. A training run's id comes from its first session's
+ * start, so every session of the run, and the checkpoints it writes, agree on it.
+ */
+export function runId(o: { startedAt: string; verb: RecordVerb; variant?: string; preset?: string; seed?: number; epoch?: number }): string {
+  const stamp = o.startedAt.replace(/[-:]/g, '');
+  const parts = [stamp, o.verb, o.variant, o.preset, o.seed === undefined ? undefined : `seed${o.seed}`, o.epoch === undefined ? undefined : `e${o.epoch}`];
+  return parts.filter((p) => p !== undefined).join('-');
+}
+
+/** A significant-digits rounding that keeps records readable (a float32 loss has about 7). */
+const round = (x: number, digits = 6): number => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
+
+/** A trainer's step curve as records keep it: one point per epoch (mean loss, tokens and rate at the epoch's end). */
+export function perEpoch(curve: readonly CurvePoint[]): EpochPoint[] {
+  const out: EpochPoint[] = [];
+  let sum = 0;
+  let n = 0;
+  curve.forEach((p, i) => {
+    sum += p.loss;
+    n++;
+    if (i + 1 < curve.length && curve[i + 1].epoch === p.epoch) return;
+    out.push({ epoch: p.epoch, tokens: p.tokens, loss: round(sum / n), lr: round(p.lr) });
+    sum = 0;
+    n = 0;
+  });
+  return out;
 }
 
 /** The current commit, or null when git or the repository is unavailable. */
@@ -63,62 +159,69 @@ export function currentCommit(cwd = process.cwd()): string | null {
   }
 }
 
-/** Writes the record atomically as `<dir>/<time>-<verb>[-<variant>]-<scale>-seed<seed>[-e<snapshot epoch>].json`; returns the path. */
+/** Where the record of `id` is (or would be) in `dir`. */
+export function recordFile(dir: string, id: string): string {
+  return path.join(dir, `${id}.json`);
+}
+
+/** Where an evaluation's predictions are kept beside its record: `<dir>/predictions/<id>.txt`. */
+export function predictionsFile(dir: string, id: string): string {
+  return path.join(dir, 'predictions', `${id}.txt`);
+}
+
+/** The order of a record's fields in its file: what and whose first, then how, then what came out. */
+const FIELD_ORDER: readonly (keyof RunRecord)[] = [
+  'format', 'id', 'verb', 'parent', 'run', 'row', 'variant', 'corpus', 'preset', 'seed', 'backend', 'commit', 'startedAt', 'wallSeconds',
+  'model', 'trainer', 'completed', 'snapshot', 'steps', 'tokens', 'finalLoss', 'accuracy', 'correct', 'total', 'files', 'notes', 'curve', 'recall',
+];
+
+const isFlat = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x !== 'object' || x === null);
+
+/** JSON indented by one space, a list of flat objects (a curve's epochs, a probe's continuations) one line per item. */
+function stringify(value: unknown, indent = ''): string {
+  if (Array.isArray(value) && value.length > 0 && value.every(isFlat)) {
+    return `[\n${value.map((v) => `${indent} ${JSON.stringify(v)}`).join(',\n')}\n${indent}]`;
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !isFlat(value)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{\n${entries.map(([k, v]) => `${indent} ${JSON.stringify(k)}: ${stringify(v, indent + ' ')}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A record as its file holds it: fields in order, paths relative to the project, no absolute path in the notes. */
+export function formatRecord(record: RunRecord): string {
+  const files = Object.fromEntries(Object.entries(record.files).map(([k, v]) => [k, projectPath(v)]));
+  const notes = record.notes && Object.fromEntries(Object.entries(record.notes).map(([k, v]) => [k, typeof v === 'string' ? withoutMachinePaths(v) : v]));
+  const full: Record<string, unknown> = { ...record, files, notes };
+  const ordered = Object.fromEntries([...FIELD_ORDER, ...Object.keys(full).filter((k) => !FIELD_ORDER.includes(k as keyof RunRecord))]
+    .filter((k) => full[k] !== undefined).map((k) => [k, full[k]]));
+  return stringify(ordered) + '\n';
+}
+
+/** Writes the record atomically as `<dir>/<id>.json` (formatRecord); returns the file. Refuses to replace another record. */
 export function writeRunRecord(dir: string, record: RunRecord): string {
-  const stamp = record.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const snapshot = record.snapshot && `e${record.snapshot.epoch}`;
-  const parts = [stamp, record.verb, record.variant, record.scale, `seed${record.seed}`, snapshot].filter((p) => p !== undefined);
-  let file = path.join(dir, parts.join('-') + '.json');
-  for (let k = 2; fs.existsSync(file); k++) file = path.join(dir, `${parts.join('-')}-${k}.json`);
-  const files = Object.fromEntries(Object.entries(record.files).map(([k, v]) => [k, path.resolve(v)]));
-  writeFileAtomic(file, JSON.stringify({ ...record, files }, null, 1) + '\n');
+  const file = recordFile(dir, record.id);
+  if (fs.existsSync(file)) throw new Error(`writeRunRecord: ${file} exists already (record ids are unique)`);
+  writeFileAtomic(file, formatRecord(record));
   return file;
 }
 
-/** Every record in `dir`, oldest first (by startedAt); files that are not records are skipped. */
+/** Every record in `dir` (not its subfolders), oldest first; files of another format are skipped. */
 export function readRunRecords(dir: string): RunRecord[] {
   if (!fs.existsSync(dir)) return [];
   const out: RunRecord[] = [];
   for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    const file = path.join(dir, name);
+    let r: RunRecord;
     try {
-      const r = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as RunRecord;
-      if (r.format === 'mingpt-run/1') out.push(r);
+      r = JSON.parse(fs.readFileSync(file, 'utf8')) as RunRecord;
     } catch {
-      // not a record (or a half-written file of another tool): skip
+      continue; // not JSON (a half-written file of another tool)
     }
+    if (r.format !== RECORD_FORMAT) continue;
+    if (`${r.id}.json` !== name) throw new Error(`${file}: the record's id is "${r.id}", its file name should be ${r.id}.json`);
+    out.push(r);
   }
-  return out.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : 0));
-}
-
-/** The latest scored record (evaluate or london) of each table row, e.g. for the results table of a notebook. */
-export function latestRows(records: readonly RunRecord[]): Partial<Record<TableRow, RunRecord>> {
-  const out: Partial<Record<TableRow, RunRecord>> = {};
-  for (const r of records) {
-    if (!r.row || r.accuracy === undefined) continue;
-    if (!out[r.row] || out[r.row]!.startedAt <= r.startedAt) out[r.row] = r;
-  }
-  return out;
-}
-
-/** What identifies a snapshot of a run: its final model file, the epoch, and the run's first start when known. */
-export interface SnapshotKey {
-  runWritingParams: string;
-  epoch: number;
-  /** Undefined for a run resumed from a state that did not keep it: then model, trainer and seed must match. */
-  runStartedAt?: string;
-  model: GPTConfig;
-  trainer: TrainerConfig;
-  seed: number;
-}
-
-/**
- * The record already written for this snapshot, if any. A run resumed from a state saved before a snapshot it
- * had already written replays those steps and comes to the same model; its record must not be written twice.
- */
-export function recordedSnapshot(records: readonly RunRecord[], key: SnapshotKey): RunRecord | undefined {
-  const file = path.resolve(key.runWritingParams);
-  return records.find((r) => r.snapshot?.epoch === key.epoch && r.files.runWritingParams === file && (key.runStartedAt !== undefined
-    ? r.runStartedAt === key.runStartedAt
-    : r.runStartedAt === undefined && r.seed === key.seed &&
-      JSON.stringify(r.model) === JSON.stringify(key.model) && JSON.stringify(r.trainer) === JSON.stringify(key.trainer)));
+  return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }

@@ -1,17 +1,12 @@
 /**
- * Plots for the notebooks: plotly figures rendered inline, without a network.
+ * Plots for the notebooks: plotly figures drawn inline, without a network.
  *
- * `plot(figure)` turns a plotly figure (`{ data, layout }`) into HTML and, inside a tslab kernel, displays it.
- * The HTML works in JupyterLab and in an exported page:
- *  - the first figure of a kernel session is preceded by the whole plotly library, inline, in
- *    `<script data-workbook="plotly-lib">` (read from the installed plotly.js-dist-min; no CDN);
- *  - each figure is `<div class="workbook-plot" id=... data-figure="(escaped JSON)">` followed by a
- *    `<script data-workbook="figure">` that draws it with `window.Plotly.newPlot`. A static site can drop the
- *    scripts, load plotly once per page and draw every `.workbook-plot` from its `data-figure`.
- * Outside a kernel (mocha, scripts) nothing is displayed and `plot` returns the HTML string instead;
- * `renderPlot` returns it everywhere without displaying.
+ * The figure builders (`linePlot`, `heatmap`, `histogram`, `barChart`, `sideBySide`) make a plotly figure
+ * (`{ data, layout }`); `plot(figure)` displays it in a tslab kernel. How a figure reaches each front end (the
+ * classic Notebook, JupyterLab, VS Code, an exported page, the static site) is described above `plot`, at the end.
  */
 import * as fs from 'fs';
+import { displayBundle, inKernel, MimeBundle } from './kernel';
 
 export type Color = string;
 
@@ -54,7 +49,7 @@ export interface Layout {
   barmode: 'group' | 'overlay' | 'stack';
   bargap: number;
   showlegend: boolean;
-  legend: { x?: number; y?: number; orientation?: 'h' | 'v'; yanchor?: 'auto' | 'top' | 'middle' | 'bottom' };
+  legend: { x?: number; y?: number; orientation?: 'h' | 'v'; xanchor?: 'auto' | 'left' | 'center' | 'right'; yanchor?: 'auto' | 'top' | 'middle' | 'bottom' };
   margin: { l?: number; r?: number; t?: number; b?: number };
   grid: { rows: number; columns: number; pattern?: 'independent' | 'coupled' };
   annotations: Annotation[];
@@ -67,16 +62,30 @@ interface TraceBase {
   yaxis?: string;
   opacity?: number;
   hovertemplate?: string;
+  /** Hover text per point (e.g. the record a point comes from). */
+  hovertext?: string | string[];
+}
+
+/** Error bars: `array[i]` above and below point i. */
+export interface ErrorBars {
+  type: 'data';
+  array: number[];
+  visible?: boolean;
+  color?: Color;
+  thickness?: number;
+  width?: number;
 }
 
 export interface ScatterTrace extends TraceBase {
   type: 'scatter';
   x: (number | string)[];
   y: number[];
-  mode?: 'lines' | 'markers' | 'lines+markers' | 'text' | 'markers+text';
+  mode?: 'lines' | 'markers' | 'lines+markers' | 'text' | 'markers+text' | 'lines+text';
   text?: string[];
   line?: { color?: Color; width?: number; dash?: 'solid' | 'dash' | 'dot' | 'dashdot' };
-  marker?: { color?: Color; size?: number; symbol?: string };
+  marker?: { color?: Color; size?: number; symbol?: string; line?: { color?: Color; width?: number } };
+  error_y?: ErrorBars;
+  textposition?: 'top center' | 'bottom center' | 'middle right' | 'middle left' | 'top right' | 'top left';
 }
 
 export interface HeatmapTrace extends TraceBase {
@@ -107,8 +116,13 @@ export interface BarTrace extends TraceBase {
   orientation?: 'v' | 'h';
   x: (number | string)[];
   y: (number | string)[];
+  /** Bar width in x units (a histogram's bin size). */
+  width?: number;
   text?: string[];
-  marker?: { color?: Color | Color[] };
+  textposition?: 'inside' | 'outside' | 'auto' | 'none';
+  marker?: { color?: Color | Color[]; line?: { color?: Color; width?: number } };
+  error_y?: ErrorBars;
+  error_x?: ErrorBars;
 }
 
 export type PlotlyTrace = ScatterTrace | HeatmapTrace | HistogramTrace | BarTrace;
@@ -194,19 +208,43 @@ export interface HistogramOptions {
   histnorm?: HistogramTrace['histnorm'];
 }
 
-/** Histograms of one or more samples, overlaid with transparency when there are several. */
+/**
+ * Counts of `values` in the bins [start + k size, start + (k+1) size) up to `end` (a value at `end` counts in the
+ * last bin, values outside are left out), normalised as plotly's histnorm: '' counts, 'percent', 'probability'
+ * (a share of the values binned), 'density' (probability per unit of x).
+ */
+export function binCounts(values: Numbers, bins: { start: number; end: number; size: number }, histnorm: HistogramTrace['histnorm'] = ''): { centers: number[]; heights: number[] } {
+  const { start, end, size } = bins;
+  if (!(size > 0) || !(end > start)) throw new Error(`histogram: bins need end > start and size > 0, got start ${start}, end ${end}, size ${size}`);
+  const n = Math.ceil((end - start) / size - 1e-9);
+  const counts = new Array<number>(n).fill(0);
+  let binned = 0;
+  for (const v of Array.from(values)) {
+    if (!(v >= start && v <= end)) continue;
+    counts[Math.min(n - 1, Math.floor((v - start) / size))]++;
+    binned++;
+  }
+  const scale = histnorm === 'percent' ? 100 / binned : histnorm === 'probability' ? 1 / binned : histnorm === 'density' ? 1 / (binned * size) : 1;
+  return { centers: counts.map((_, k) => start + (k + 0.5) * size), heights: counts.map((c) => (binned === 0 ? 0 : c * scale)) };
+}
+
+/**
+ * Histograms of one or more samples, overlaid with transparency when there are several. With fixed `bins` the
+ * counts are computed here and drawn as bars, so that a figure of 40,000 draws carries a few hundred numbers,
+ * not 40,000; without, plotly bins the raw values.
+ */
 export function histogram(series: HistogramSeries | HistogramSeries[], layout: Partial<Layout> = {}, opts: HistogramOptions = {}): Figure {
   const list = Array.isArray(series) ? series : [series];
   if (list.length === 0) throw new Error('histogram: no series given');
-  const data: HistogramTrace[] = list.map((s) => ({
-    type: 'histogram',
-    name: s.name,
-    x: toArray(s.values),
-    xbins: opts.bins,
-    histnorm: opts.histnorm,
-    opacity: list.length > 1 ? 0.6 : undefined,
-  }));
-  return { data, layout: { barmode: 'overlay', showlegend: list.length > 1, ...layout } };
+  const opacity = list.length > 1 ? 0.6 : undefined;
+  const bins = opts.bins;
+  const data: PlotlyTrace[] = bins
+    ? list.map((s): BarTrace => {
+        const { centers, heights } = binCounts(s.values, bins, opts.histnorm);
+        return { type: 'bar', name: s.name, x: centers, y: heights, width: bins.size, opacity };
+      })
+    : list.map((s): HistogramTrace => ({ type: 'histogram', name: s.name, x: toArray(s.values), histnorm: opts.histnorm, opacity }));
+  return { data, layout: { barmode: 'overlay', bargap: 0, showlegend: list.length > 1, ...layout } };
 }
 
 /** Bars with labels. */
@@ -250,6 +288,7 @@ export function sideBySide(figures: Figure[], layout: Partial<Layout> = {}): Fig
       annotations.push({ text, x: (domain[0] + domain[1]) / 2, y: 1.02, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false, font: { size: 13 } });
     }
     if (f.layout?.barmode) out.barmode = f.layout.barmode;
+    if (f.layout?.bargap !== undefined) out.bargap = f.layout.bargap;
   });
   out.annotations = [...annotations, ...(layout.annotations ?? [])];
   return { data, layout: out };
@@ -272,8 +311,39 @@ export function normalizeFigure(figure: Figure): Figure {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// HTML
+// Output: how a figure reaches the page
+//
+// Each figure is ONE display output with two representations, and each front end takes the one it can draw:
+//  - 'application/vnd.plotly.v1+json' (the figure itself), drawn by front ends that have a plotly renderer:
+//    VS Code's notebooks (its Jupyter renderers), JupyterLab with plotly's extension;
+//  - 'text/html': `<div class="workbook-plot" id=... data-figure="(escaped JSON)">` and a small
+//    `<script data-workbook="figure">` that draws it with the page's plotly.js, loaded once per page from where
+//    the notebook server serves it. scripts/setup-jupyter.sh installs plotly.min.js under `jupyter --data-dir`:
+//    in nbextensions/transformers-workbook/ (the classic Notebook 6 serves it at <base>/nbextensions/...) and in
+//    labextensions/transformers-workbook/static/ (JupyterLab 4 and Notebook 7 serve it at <base>/lab/extensions/...).
+//    So a saved notebook holds a few kilobytes per figure, not plotly.js.
+// A page that no server serves (nbconvert's HTML) has nowhere to load plotly.js from: there the library must be
+// in the notebook, once. With WORKBOOK_PLOTLY=inline (set by `npm run build` for its executed copies) the first
+// figure of a kernel session is preceded by an output `<script data-workbook="plotly-lib">` holding plotly.js.
+// The static site (scripts/site) drops both kinds of script, loads plotly.js once per page and draws every
+// `.workbook-plot` from its data-figure.
+// Outside a kernel (mocha, scripts) nothing is displayed: `plot` returns the HTML instead.
 
+/** The folder name under nbextensions/ and labextensions/ where scripts/setup-jupyter.sh puts plotly.min.js. */
+export const PLOTLY_ASSET_FOLDER = 'transformers-workbook';
+
+export type PlotlySource = 'served' | 'inline';
+
+/** How figures get plotly.js: $WORKBOOK_PLOTLY, 'served' (default) or 'inline' (once per kernel session). */
+export function plotlySource(env: NodeJS.ProcessEnv = process.env): PlotlySource {
+  const raw = (env.WORKBOOK_PLOTLY ?? '').trim();
+  if (raw === '' || raw === 'served') return 'served';
+  if (raw === 'inline') return 'inline';
+  throw new Error(`WORKBOOK_PLOTLY="${raw}" is not a plotly source: use "served" (the notebook server's copy) or "inline" (plotly.js in the notebook, once)`);
+}
+
+/** Figure ids: unique across every notebook open in one page (JupyterLab shows several), stable within a session. */
+const SESSION = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0');
 let figureCounter = 0;
 let libraryShown = false;
 
@@ -282,117 +352,161 @@ export function escapeHtmlAttribute(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-let plotlySourceCache: string | undefined;
+let plotlyCodeCache: string | undefined;
 
 /** The plotly.js source, made safe to sit inside a <script> element. */
-function plotlySource(): string {
-  if (plotlySourceCache === undefined) {
+function plotlyCode(): string {
+  if (plotlyCodeCache === undefined) {
     const file = require.resolve('plotly.js-dist-min');
-    plotlySourceCache = fs.readFileSync(file, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
+    plotlyCodeCache = fs.readFileSync(file, 'utf8').replace(/<\/(script)/gi, '<\\/$1');
   }
-  return plotlySourceCache;
+  return plotlyCodeCache;
 }
 
-/** The HTML that defines window.Plotly (about 4.7 MB). */
+/** The HTML that defines window.Plotly (about 4.8 MB): for pages that no notebook server serves. */
 export function plotlyLibraryHtml(): string {
-  return `<script data-workbook="plotly-lib">${plotlySource()}</script>`;
+  return `<script data-workbook="plotly-lib">${plotlyCode()}</script>`;
 }
 
-// Drawn by the figure script; waits for the page's load event if plotly is not there yet (an exported page
-// may load it later), then tells the reader how to get it back.
+/** Shown in place of a figure when the page has no plotly.js. */
+export const PLOTLY_MISSING =
+  'plotly.js is not loaded in this page. In Jupyter: run "bash scripts/setup-jupyter.sh" (it puts plotly.js where ' +
+  'the notebook server serves it) and reload the page. Elsewhere: run showPlotlyLibrary() from ./lib/viz/index in a ' +
+  'cell, then this cell again.';
+
+// Runs in the page. Finds its div by id, not by document.currentScript: the classic Notebook runs an output's
+// scripts through jQuery, from a copy in <head>, sometimes before the output is in the document. One promise
+// per page loads plotly.js from the server's copy (see above), else waits for a copy inlined in the page.
 const DRAW_SCRIPT = `(function () {
-  var script = document.currentScript;
-  var el = (script && script.previousElementSibling) || document.getElementById(%ID%);
-  function draw() {
-    if (!el || !window.Plotly) return false;
-    var fig = JSON.parse(el.getAttribute('data-figure'));
-    el.textContent = '';
-    window.Plotly.newPlot(el, fig.data, fig.layout || {}, { responsive: true, displaylogo: false });
-    return true;
+  var id = %ID%, asset = %ASSET%, missing = %MISSING%, tries = 0;
+  function servedCopy() {
+    var config = document.getElementById('jupyter-config-data');
+    if (config) {
+      try {
+        var c = JSON.parse(config.textContent);
+        if (c.fullLabextensionsUrl) return c.fullLabextensionsUrl.replace(/\\/$/, '') + '/' + asset + '/static/plotly.min.js';
+      } catch (e) {}
+    }
+    var base = document.body && document.body.getAttribute('data-base-url');
+    if (base !== null && window.Jupyter) return base.replace(/\\/?$/, '/') + 'nbextensions/' + asset + '/plotly.min.js';
+    return null;
   }
-  function missing() {
-    if (el && !window.Plotly) el.textContent = 'Plotly is not loaded in this page: run showPlotlyLibrary() (from ./lib/viz/index) in a cell, then re-run this one.';
+  function plotly() {
+    if (window.Plotly) return Promise.resolve(window.Plotly);
+    if (!window.workbookPlotly) {
+      window.workbookPlotly = new Promise(function (resolve, reject) {
+        var src = servedCopy();
+        function settle(why) {
+          if (window.Plotly) return resolve(window.Plotly);
+          window.workbookPlotly = null;
+          reject(new Error(why));
+        }
+        if (!src) {
+          if (document.readyState === 'complete') settle('no copy in this page');
+          else window.addEventListener('load', function () { settle('no copy in this page'); });
+          return;
+        }
+        var s = document.createElement('script');
+        s.src = src;
+        s.onload = function () { settle(src + ' did not define Plotly'); };
+        s.onerror = function () { settle('could not load ' + src); };
+        document.head.appendChild(s);
+      });
+    }
+    return window.workbookPlotly;
   }
-  if (draw()) return;
-  if (document.readyState === 'complete') missing();
-  else window.addEventListener('load', function () { if (!draw()) missing(); });
+  function start() {
+    var el = document.getElementById(id);
+    if (!el) {
+      if (++tries < 400) setTimeout(start, 25);
+      return;
+    }
+    plotly().then(function (Plotly) {
+      var fig = JSON.parse(el.getAttribute('data-figure'));
+      el.textContent = '';
+      return Plotly.newPlot(el, fig.data, fig.layout || {}, { responsive: true, displaylogo: false });
+    }).catch(function (e) {
+      el.textContent = missing + ' (' + e.message + ')';
+    });
+  }
+  start();
 })();`;
 
+function nextFigureId(): string {
+  return `workbook-plot-${SESSION}-${++figureCounter}`;
+}
+
 /** The HTML of one figure (no plotly library): a div holding the figure as JSON and a script drawing it. */
-export function figureHtml(figure: Figure, id?: string): string {
+export function figureHtml(figure: Figure, id: string = nextFigureId()): string {
   if (!figure || !Array.isArray(figure.data)) throw new Error('figureHtml: expected a figure { data: [...], layout? }');
-  const divId = id ?? `workbook-plot-${++figureCounter}`;
   const normalized = normalizeFigure(figure);
   const json = JSON.stringify({ data: normalized.data, layout: normalized.layout ?? {} });
-  const script = DRAW_SCRIPT.replace('%ID%', JSON.stringify(divId));
+  const script = DRAW_SCRIPT.replace('%ID%', JSON.stringify(id))
+    .replace('%ASSET%', JSON.stringify(PLOTLY_ASSET_FOLDER))
+    .replace('%MISSING%', JSON.stringify(PLOTLY_MISSING));
   return (
-    `<div class="workbook-plot" id="${escapeHtmlAttribute(divId)}" data-figure="${escapeHtmlAttribute(json)}"></div>` +
+    `<div class="workbook-plot" id="${escapeHtmlAttribute(id)}" data-figure="${escapeHtmlAttribute(json)}"></div>` +
     `<script data-workbook="figure">${script}</script>`
   );
 }
 
-interface TslabDisplay {
-  html(s: string): void;
+function titleOf(figure: Figure): string | undefined {
+  const t = figure.layout?.title;
+  return typeof t === 'string' ? t : t?.text;
 }
 
-/** tslab's display, when running inside a tslab kernel; undefined elsewhere. */
-function kernelDisplay(): TslabDisplay | undefined {
-  try {
-    // Loaded lazily: only the kernel has a display to write to.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
-    if (jupyter.lastWriteDisplayData == null) return undefined;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return (require('tslab') as { display: TslabDisplay }).display;
-  } catch {
-    return undefined;
-  }
+/** The display output of one figure: plotly's own mime type, the HTML, and a line of text for consoles. */
+export function figureBundle(figure: Figure, id?: string): MimeBundle {
+  const normalized = normalizeFigure(figure);
+  const title = titleOf(figure);
+  return {
+    'application/vnd.plotly.v1+json': { data: normalized.data, layout: normalized.layout ?? {}, config: { responsive: true, displaylogo: false } },
+    'text/html': figureHtml(figure, id),
+    'text/plain': title ? `plotly figure: ${title}` : 'plotly figure',
+  };
 }
 
 /**
- * The HTML that `plot` displays, without displaying it: the figure, preceded by the plotly library if this is
- * the first figure of the session.
+ * The HTML that `plot` displays, without displaying it: the figure, preceded by the plotly library if plotly.js is
+ * inlined (WORKBOOK_PLOTLY=inline) and this is the first figure of the session.
  */
 export function renderPlot(figure: Figure): string {
-  let html = figureHtml(figure);
-  if (!libraryShown) {
-    html = plotlyLibraryHtml() + html;
+  const html = figureHtml(figure);
+  if (plotlySource() === 'inline' && !libraryShown) {
     libraryShown = true;
+    return plotlyLibraryHtml() + html;
   }
   return html;
 }
 
 /**
- * Displays a figure inline. In a tslab kernel it returns undefined: tslab prints a cell's last value, and the
- * HTML (megabytes with the library) is already displayed. Elsewhere (tests, scripts) it returns the HTML.
+ * Displays a figure inline. In a tslab kernel it returns undefined (tslab prints a cell's last value, and the
+ * figure is already displayed). Elsewhere (tests, scripts) it returns the HTML.
  */
 export function plot(figure: Figure): string | undefined {
-  const html = renderPlot(figure);
-  const display = kernelDisplay();
-  if (!display) return html;
-  display.html(html);
+  if (!inKernel()) return renderPlot(figure);
+  if (plotlySource() === 'inline' && !libraryShown) {
+    displayBundle({ 'text/html': plotlyLibraryHtml() });
+    libraryShown = true;
+  }
+  displayBundle(figureBundle(figure));
   return undefined;
 }
 
 /**
- * Displays the plotly library again, for a page where the first figure's output was cleared. Returns the HTML
- * outside a kernel, undefined inside (as `plot`).
+ * Displays the plotly library (4.8 MB, saved with the notebook) for a page that has no other copy: a front end
+ * where scripts/setup-jupyter.sh did not install one. Returns the HTML outside a kernel, undefined inside.
  */
 export function showPlotlyLibrary(): string | undefined {
   const html = plotlyLibraryHtml();
   libraryShown = true;
-  const display = kernelDisplay();
-  if (!display) return html;
-  display.html(html);
+  if (!displayBundle({ 'text/html': html })) return html;
   return undefined;
 }
 
-/** Whether `plot` is running inside a tslab kernel (and so displays its figures). */
-export function inKernel(): boolean {
-  return kernelDisplay() !== undefined;
-}
+export { inKernel };
 
-/** Forgets that the library was shown and restarts figure ids at 1 (for tests). */
+/** Forgets that the library was shown and restarts figure numbers at 1 (for tests). */
 export function resetPlotState(): void {
   figureCounter = 0;
   libraryShown = false;

@@ -1,9 +1,10 @@
 /**
  * Executes notebooks through a real Jupyter kernel session (nbclient), one fresh kernel per notebook.
  *
- * The kernel is the project's tslab kernel `workbook-tslab`. Instead of trusting whatever kernelspec of that name is
- * registered on the machine (it may point at another checkout), the build writes its own kernelspec for THIS
- * checkout under `<buildDir>/jupyter/kernels/` and puts that folder first on JUPYTER_PATH for the executor.
+ * The kernel is the project's tslab kernel `workbook-tslab`. The one that scripts/setup-jupyter.sh registers finds
+ * its checkout from the notebook's folder (scripts/jupyter-kernel.sh); the build executes notebooks that may lie
+ * outside any checkout (the tests write some to a temporary folder), so it writes its own kernelspec, pinned to THIS
+ * checkout, under `<buildDir>/jupyter/kernels/` and puts that folder first on JUPYTER_PATH for the executor.
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';

@@ -2,13 +2,15 @@
  * Renders executed notebooks to static HTML pages: markdown with KaTeX math, highlighted code, text, HTML and image
  * outputs, and plotly figures.
  *
- * Figures follow the contract of `lib/viz`: a `<div class="workbook-plot" data-figure="{data, layout}">` with an
- * inline `<script data-workbook="figure">` that draws it, and, on the first figure of a kernel session, a
- * `<script data-workbook="plotly-lib">` holding all of plotly.js. Pages drop both kinds of script, load plotly.js
- * once from `assets/plotly.min.js` and draw every `.workbook-plot` with `assets/workbook.js`.
+ * Figures follow the contract of `lib/viz`: each is one display output whose 'text/html' is a
+ * `<div class="workbook-plot" data-figure="{data, layout}">` with an inline `<script data-workbook="figure">` that
+ * draws it (the output also holds 'application/vnd.plotly.v1+json', which pages ignore), and notebooks executed with
+ * WORKBOOK_PLOTLY=inline have one output `<script data-workbook="plotly-lib">` holding all of plotly.js. Pages drop
+ * both kinds of script, load plotly.js once from `assets/plotly.min.js` and draw every `.workbook-plot` with
+ * `assets/workbook.js`.
  */
 import * as path from 'path';
-import { escapeHtml } from '../../lib/util/format';
+import { escapeHtml, escapeHtmlAttribute } from '../../lib/util/format';
 import { createMarkdown, highlight } from './markdown';
 import { stripAnsi } from './execute';
 import { Notebook, NotebookCell, NotebookOutput, text } from './notebook';
@@ -59,28 +61,78 @@ function plainText(html: string): string {
     .trim();
 }
 
-function firstParagraphTokens(markdown: string) {
+type InlineToken = NonNullable<ReturnType<typeof md.parse>[number]['children']>[number];
+
+/** A sentence ends at . ! or ? (after any closing quotes or brackets) followed by a space or the end of the text. */
+const SENTENCE_END = /[.!?]["'\u2019\u201d)\]]*(?=\s|$)/g;
+
+/**
+ * The inline tokens of a paragraph up to its last complete sentence, or undefined when no sentence ends in it.
+ * (A paragraph that runs into a display equation ends in a comma or a colon: "... the outputs are concatenated,".)
+ */
+function completeSentences(children: InlineToken[]): InlineToken[] | undefined {
+  for (let i = children.length - 1; i >= 0; i--) {
+    const t = children[i];
+    if (t.type !== 'text') continue;
+    // A sentence end at the very end of a text token counts only when a space, a line break or the paragraph's end
+    // comes next (after any closing tags): "**Matrix form.** R..." ends a sentence, "$x$.5" would not.
+    const next = children.slice(i + 1).find((r) => !r.type.endsWith('_close'));
+    const endOk = next === undefined || next.type === 'softbreak' || (next.type === 'text' && /^\s/.test(next.content));
+    let cut = -1;
+    for (const m of t.content.matchAll(SENTENCE_END)) {
+      const end = (m.index ?? 0) + m[0].length;
+      if (end < t.content.length || endOk) cut = end;
+    }
+    if (cut < 0) continue;
+    const kept = Object.assign(Object.create(Object.getPrototypeOf(t)) as InlineToken, t, { content: t.content.slice(0, cut) });
+    // Close what the kept part opened (e.g. a sentence that ends inside **bold**).
+    const prefix = [...children.slice(0, i), kept];
+    const open: string[] = [];
+    for (const c of prefix) {
+      if (c.type.endsWith('_open')) open.push(c.type.slice(0, -5));
+      else if (c.type.endsWith('_close')) open.pop();
+    }
+    const closers = children.slice(i + 1).filter((c) => c.type.endsWith('_close')).slice(0, open.length);
+    return [...prefix, ...closers];
+  }
+  return undefined;
+}
+
+/**
+ * The inline tokens of a markdown source's summary: the complete sentences of its first paragraph that has one
+ * (the first paragraph as it is when none has). An index blurb then never stops mid-sentence.
+ */
+function summaryTokens(markdown: string): InlineToken[] | undefined {
   const tokens = md.parse(markdown, {});
-  const at = tokens.findIndex((t, i) => t.type === 'inline' && tokens[i - 1]?.type === 'paragraph_open');
-  return at < 0 ? undefined : tokens[at];
+  const paragraphs = tokens.filter((t, i) => t.type === 'inline' && tokens[i - 1]?.type === 'paragraph_open').map((t) => t.children ?? []);
+  if (paragraphs.length === 0) return undefined;
+  for (const children of paragraphs) {
+    const kept = completeSentences(children);
+    if (kept) return kept;
+  }
+  return paragraphs[0];
 }
 
-/** The first paragraph of a markdown source, rendered (math typeset), for the index page. */
+/** The summary of a markdown source, rendered (math typeset), for the index page. */
 export function firstParagraphHtml(markdown: string): string {
-  const inline = firstParagraphTokens(markdown);
-  return inline ? md.renderer.renderInline(inline.children ?? [], md.options, {}) : '';
+  const children = summaryTokens(markdown);
+  return children ? md.renderer.renderInline(children, md.options, {}).trim() : '';
 }
 
-/** The first paragraph of a markdown source as plain text (math kept as TeX between dollars). */
+/** The summary of a markdown source as plain text (math kept as TeX between dollars), at most `maxLength` long. */
 export function firstParagraph(markdown: string, maxLength = 300): string {
-  const inline = firstParagraphTokens(markdown);
-  if (!inline) return '';
-  const words = (inline.children ?? [])
+  const children = summaryTokens(markdown);
+  if (!children) return '';
+  const words = children
     .map((c) => (c.type === 'math_inline' ? `$${c.content}$` : c.type === 'softbreak' ? ' ' : c.type === 'text' || c.type === 'code_inline' ? c.content : ''))
     .join('')
     .replace(/\s+/g, ' ')
     .trim();
-  return words.length > maxLength ? words.slice(0, maxLength - 1).replace(/\s+\S*$/, '') + '…' : words;
+  if (words.length <= maxLength) return words;
+  const sentences = [...words.slice(0, maxLength).matchAll(SENTENCE_END)];
+  const last = sentences[sentences.length - 1];
+  if (last) return words.slice(0, (last.index ?? 0) + last[0].length);
+  return words.slice(0, maxLength - 1).replace(/\s+\S*$/, '') + '…';
 }
 
 /** Inline images attached to markdown cells (`attachment:name`) become data URLs. */
@@ -112,6 +164,8 @@ function renderOutput(out: NotebookOutput): { html: string; figures: number } {
       const html = get('text/html');
       if (html !== undefined) {
         const cleaned = cleanHtmlOutput(html);
+        // The output that only carried plotly.js (WORKBOOK_PLOTLY=inline) is empty without its script.
+        if (cleaned.html.trim() === '') return { html: '', figures: 0 };
         return { html: `<div class="output html">${cleaned.html}</div>`, figures: cleaned.figures };
       }
       const svg = get('image/svg+xml');
@@ -193,7 +247,7 @@ export function renderNotebook(nb: Notebook, name: string): RenderedNotebook {
       const outHtml = outputs.map((o) => o.html).filter(Boolean).join('\n');
       parts.push(
         `<section class="cell code" id="${anchor}">` +
-          `<div class="input"><span class="prompt">[${count}]</span><pre class="hljs"><code class="language-${escapeHtml(language)}">${highlight(source, language)}</code></pre></div>` +
+          `<div class="input"><span class="prompt">[${count}]</span><pre class="hljs"><code class="language-${escapeHtmlAttribute(language)}">${highlight(source, language)}</code></pre></div>` +
           (outHtml ? `<div class="outputs">${outHtml}</div>` : '') +
           `</section>`,
       );

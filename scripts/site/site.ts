@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Notebook } from './notebook';
 import { renderNotebook, RenderedNotebook } from './render';
-import { escapeHtml } from '../../lib/util/format';
+import { escapeHtml, escapeHtmlAttribute } from '../../lib/util/format';
 
 export interface SiteNotebook {
   /** File name, e.g. `01-attention.ipynb`; pages are ordered as given. */
@@ -129,7 +129,7 @@ export function shortTitle(title: string): string {
 
 function page(p: PageParts): string {
   const nav = p.pages
-    .map((r) => `<a href="${r.page}"${r.page === p.current ? ' aria-current="page"' : ''} title="${escapeHtml(r.title)}">${escapeHtml(shortTitle(r.title))}</a>`)
+    .map((r) => `<a href="${r.page}"${r.page === p.current ? ' aria-current="page"' : ''} title="${escapeHtmlAttribute(r.title)}">${escapeHtml(shortTitle(r.title))}</a>`)
     .join('');
   const scripts = p.figures ? '<script src="assets/plotly.min.js"></script>\n<script src="assets/workbook.js"></script>\n' : '';
   return `<!doctype html>
