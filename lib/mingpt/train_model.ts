@@ -17,8 +17,8 @@ export interface TrainModelOptions {
   threads?: number;
   /** Rows per forward/backward pass (default DEFAULT_MICRO_BATCH, as the CLI). */
   microBatchSize?: number;
-  /** Told of every step (a progress bar: lib/cli/progress.ts). */
-  progress?: { update(info: StepInfo): void };
+  /** Told of every step: in a notebook `progressDisplay(label)` (lib/cli/progress.ts), one line kept up to date. */
+  onStep?: (info: StepInfo) => void;
 }
 
 /** Trains `model` on `dataset` to the end of `config`'s schedule and returns the run's curve and totals. */
@@ -26,9 +26,8 @@ export async function trainModel(model: GPT, dataset: ExampleDataset, config: Tr
   const threads = opts.threads ?? defaultTrainingThreads(tf.getBackend());
   const helper = threads > 1 ? await GradientHelper.start(model.config) : undefined;
   const trainer = new Trainer(model, datasetBatches(dataset), { ...config, microBatchSize: opts.microBatchSize ?? DEFAULT_MICRO_BATCH }, { helper });
-  const progress = opts.progress;
   try {
-    return await trainer.train(progress ? { onStep: (i) => progress.update(i) } : {});
+    return await trainer.train(opts.onStep ? { onStep: opts.onStep } : {});
   } finally {
     trainer.dispose();
     await helper?.dispose();
