@@ -24,7 +24,7 @@ describe('scores with standard errors', () => {
     assert.ok(Math.abs(seOfDifference(a, b) - 0.0384056) < 1e-6);
     assert.ok(Math.abs(standardErrorsApart(a, b) - 0.4 / 0.0384056) < 1e-4); // 10.4
     assert.ok(Math.abs(standardErrorsApart(b, a) + 0.4 / 0.0384056) < 1e-4);
-    assert.equal(formatScore(a), '45.0% ± 3.5%');
+    assert.equal(formatScore(a), '45.0% ± 3.5');
     assert.equal(formatGap(a, b), '10.4 standard errors above');
     assert.equal(formatGap(b, a), '10.4 standard errors below');
     assert.equal(formatGap(a, a), 'level with');
@@ -42,14 +42,14 @@ describe('scores with standard errors', () => {
     ];
     const html = scoreTableHtml(rows, 'dev accuracy & more');
     assert.match(html, /London &quot;baseline&quot; &lt;dev&gt;/);
-    assert.match(html, /<td style="text-align:right">45\.0% ± 3\.5%<\/td>/);
+    assert.match(html, /<td style="text-align:right">45\.0% ± 3\.5<\/td>/);
     assert.deepEqual(readScoreTables(`<p>before</p>${html}<div>${html}</div>`), [
       { london: { correct: 10, total: 200 }, 'vanilla-pretrain': { correct: 90, total: 200 } },
       { london: { correct: 10, total: 200 }, 'vanilla-pretrain': { correct: 90, total: 200 } },
     ]);
     assert.throws(() => scoreTableHtml([rows[0], rows[0]], 'x'), /the key "london" is used twice/);
     assert.deepEqual(comparisonSentences(rows, [['vanilla-pretrain', 'london']]),
-      ['vanilla, pretrained: 45.0% ± 3.5%, 10.4 standard errors above London "baseline" <dev> (5.0% ± 1.5%).']);
+      ['vanilla, pretrained: 45.0% ± 3.5, 10.4 standard errors above London "baseline" <dev> (5.0% ± 1.5).']);
     assert.throws(() => comparisonSentences(rows, [['rope-pretrain', 'london']]), /no row "rope-pretrain"/);
     const bars = scoreChart(rows, 't').data[0] as unknown as { y: number[]; error_y: { array: number[] } };
     assert.deepEqual(bars.y, [5, 45]);
@@ -97,7 +97,7 @@ describe('claims of the notebooks, checked on their executed copies', () => {
   it('fail, naming the claim and the numbers, when the run stops bearing them out', () => {
     const weak = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-pretrain': [18, 200] }));
     assert.equal(weak.length, 1);
-    assert.match(weak[0], /"Pretraining lifts the vanilla model .*" does not hold: vanilla-pretrain 9\.0% ± 2\.0% is 2\.0 standard errors above vanilla-nopretrain 4\.0% ± 1\.4%, not 3/);
+    assert.match(weak[0], /"Pretraining lifts the vanilla model .*" does not hold: vanilla-pretrain 9\.0% ± 2\.0 is 2\.0 standard errors above vanilla-nopretrain 4\.0% ± 1\.4, not 3/);
     const ropeBehind = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'rope-pretrain': [89, 200] }));
     assert.equal(ropeBehind.length, 1);
     assert.match(ropeBehind[0], /"RoPE does at least as well as vanilla\." does not hold/);

@@ -45,9 +45,9 @@ export function standardErrorsApart(a: Score, b: Score): number {
   return d / se;
 }
 
-/** "45.5% ± 3.5%" (one decimal, the standard error as ±). */
+/** "33.8% ± 2.1": the accuracy and its standard error, in points, one decimal each. */
 export function formatScore(s: Score): string {
-  return `${(100 * s.accuracy).toFixed(1)}% ± ${(100 * s.se).toFixed(1)}%`;
+  return `${(100 * s.accuracy).toFixed(1)}% ± ${(100 * s.se).toFixed(1)}`;
 }
 
 /** "12.3 standard errors above" / "0.4 below" / "level with" (a against b). */
