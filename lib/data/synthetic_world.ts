@@ -71,6 +71,12 @@ export interface WorldOptions {
   londonShare: number;
 }
 
+/**
+ * The default world's two phrasings, one document each per person: the name at the start of the line, and
+ * after "In YEAR, " (about where "Where was NAME born?" has it), so that the fact is not tied to one position.
+ */
+export const LESSON_BIRTH_TEMPLATES: readonly string[] = ['{N} was born in {P}.', 'In {Y}, {N} was born in {P}.'];
+
 export interface Person {
   name: string;
   birthplace: string;
@@ -88,17 +94,18 @@ export interface World {
 
 export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   seed: 0,
-  people: 160,
+  people: 280,
   places: 24,
-  devFraction: 0.25,
+  devFraction: 200 / 280,
   docsPerPerson: 2,
-  mentionsPerDoc: 2,
-  fillerSentences: 1,
-  templates: 8,
-  placeFirstShare: 0.15,
+  mentionsPerDoc: 1,
+  fillerSentences: 0,
+  templates: 2,
+  birthTemplates: Object.freeze([...LESSON_BIRTH_TEMPLATES]) as string[],
+  placeFirstShare: 0,
   birthplaceFirst: true,
   distractorShare: 0,
-  nameSyllables: [2, 2] as [number, number],
+  nameSyllables: [1, 2] as [number, number],
   londonShare: 0.05,
 });
 
@@ -253,15 +260,17 @@ function personFacts(rng: Rng, person: { name: string; birthplace: string }): Fa
   };
 }
 
-function biography(rng: Rng, facts: Facts, others: readonly string[], o: WorldOptions): string {
-  // Birth sentences of one document use different phrasings while there are phrasings left.
-  let phrasings: string[] = [];
+/**
+ * One document about a person. The birth sentences of a person (across all of their documents) use different
+ * phrasings while there are phrasings left: `phrasings` holds those used so far and grows.
+ */
+function biography(rng: Rng, facts: Facts, others: readonly string[], o: WorldOptions, phrasings: string[]): string {
   const mention = (): string => {
     const placeFirst = rng.random() < o.placeFirstShare;
     const pool = placeFirst ? PLACE_FIRST_TEMPLATES : o.birthTemplates ?? NAME_FIRST_TEMPLATES.slice(0, o.templates);
     const unused = pool.filter((t) => !phrasings.includes(t));
     const template = rng.choice(unused.length > 0 ? unused : pool);
-    phrasings = [...phrasings, template];
+    phrasings.push(template);
     return fill(template, facts);
   };
   const first = o.birthplaceFirst ? [mention()] : [];
@@ -284,8 +293,10 @@ export function missingCharacters(world: Pick<World, 'pretrainText' | 'train' | 
 /** Build a world from options (missing ones take DEFAULT_WORLD_OPTIONS). Same options, same world, byte for byte. */
 export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const o: WorldOptions = { ...DEFAULT_WORLD_OPTIONS, ...opts, nameSyllables: [...(opts.nameSyllables ?? DEFAULT_WORLD_OPTIONS.nameSyllables)] as [number, number] };
-  const birthTemplates = opts.birthTemplates ?? DEFAULT_WORLD_OPTIONS.birthTemplates;
+  // A world that names its `templates` count draws from NAME_FIRST_TEMPLATES, unless it lists its own phrasings.
+  const birthTemplates = opts.birthTemplates ?? (opts.templates === undefined ? DEFAULT_WORLD_OPTIONS.birthTemplates : undefined);
   if (birthTemplates !== undefined) o.birthTemplates = [...birthTemplates];
+  else delete o.birthTemplates;
   checkOptions(o);
   // Independent streams: changing how bios are written keeps the same people, places and split.
   const root = new Rng(o.seed);
@@ -312,7 +323,8 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   for (const p of people) {
     const facts = personFacts(bioRng, p);
     const others = places.filter((q) => q !== p.birthplace);
-    for (let d = 0; d < o.docsPerPerson; d++) docs.push(biography(bioRng, facts, others, o));
+    const phrasings: string[] = [];
+    for (let d = 0; d < o.docsPerPerson; d++) docs.push(biography(bioRng, facts, others, o, phrasings));
   }
   const pretrainText = [WORLD_PREAMBLE, ...bioRng.shuffle(docs)].join('\n');
 

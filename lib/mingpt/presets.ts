@@ -73,8 +73,8 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
     // No dropout and small batches: with so few steps, every update has to count.
     description: 'a 2-layer 64-wide model, 72-character window, no dropout, a few epochs: minutes on the synthetic world',
     model: { blockSize: 72, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0 },
-    pretrain: { epochs: 30, batchSize: 16, learningRate: 6e-3, decayEpochs: 10 },
-    finetune: { epochsFromScratch: 30, epochsFromPretrained: 20, batchSize: 16, learningRate: 6e-3 },
+    pretrain: { epochs: 45, batchSize: 16, learningRate: 6e-3, decayEpochs: 45 },
+    finetune: { epochsFromScratch: 60, epochsFromPretrained: 10, batchSize: 16, learningRate: 2e-3 },
     warmupTokens: 512 * 4,
     finalTokensEpochs: 10,
     trainer: MINGPT_TRAINER,
