@@ -7,7 +7,7 @@
  */
 import type { QA } from '../data/tsv';
 import { answerCounts } from '../eval/london';
-import { Score, formatGap, formatScore, scoreOf } from '../eval/score';
+import { Score, formatGap, formatScore, scoreOf, standardErrorsApart } from '../eval/score';
 import { escapeHtml } from '../util/format';
 import { BarTrace, Figure, barChart, escapeHtmlAttribute } from './index';
 
@@ -70,8 +70,8 @@ export function scoreChart(rows: readonly ScoreRow[], title: string, height = 36
 }
 
 /**
- * One sentence per pair worth comparing: "vanilla, pretrained: 45.0% ± 3.5%, 11.2 standard errors above no
- * pretraining (4.0% ± 1.4%)". `pairs` lists [row, against] keys.
+ * One sentence per pair worth comparing: "vanilla, pretrained: 45.0% ± 3.5, 11.2 standard errors above no
+ * pretraining (4.0% ± 1.4)". `pairs` lists [row, against] keys.
  */
 export function comparisonSentences(rows: readonly ScoreRow[], pairs: readonly [string, string][]): string[] {
   const byKey = new Map(rows.map((r) => [r.key, r]));
@@ -111,4 +111,41 @@ export function answersTableHtml(pairs: readonly { question: string; answer: str
 export function answerShareChart(pairs: readonly QA[], n: number, title: string, height = 340): Figure {
   const top = answerCounts(pairs).slice(0, n);
   return barChart(top.map((c) => c.answer), top.map((c) => (100 * c.count) / Math.max(1, pairs.length)), { title, height, yaxis: { title: '% of the questions' } });
+}
+
+/** "Several standard errors": a gap that chance alone makes about once in 700 times (one-sided). */
+export const SEVERAL_SE = 3;
+
+/**
+ * What notebook 7's run shows, as sentences computed from its rows (keys `london`, `vanilla-nopretrain`,
+ * `vanilla-pretrain`, `rope-pretrain`): whether pretraining lifts vanilla above no pretraining and above London,
+ * by how many standard errors of the difference, whether no pretraining beats London, and where RoPE stands.
+ * Each sentence says what the numbers bear out and no more, so the text cannot contradict the table.
+ */
+export function pretrainingFindings(rows: readonly ScoreRow[]): string[] {
+  const byKey = new Map(rows.map((r) => [r.key, r.score]));
+  const get = (k: string): Score => {
+    const s = byKey.get(k);
+    if (!s) throw new Error(`pretrainingFindings: no row "${k}" (rows: ${[...byKey.keys()].join(', ')})`);
+    return s;
+  };
+  const [london, scratch, vanilla, rope] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'].map(get);
+  const z = (a: Score, b: Score): number => standardErrorsApart(a, b);
+  const apart = (a: Score, b: Score): string => `${formatScore(a)} against ${formatScore(b)}, ${formatGap(a, b)}`;
+  const lift = (b: Score, what: string): string => {
+    const d = z(vanilla, b);
+    if (d >= SEVERAL_SE) return `Pretraining lifts the vanilla model far above ${what}: ${apart(vanilla, b)}.`;
+    if (d >= 2) return `Pretraining lifts the vanilla model above ${what}, but by fewer than ${SEVERAL_SE} standard errors: ${apart(vanilla, b)}.`;
+    return `In this run pretraining does not lift the vanilla model clearly above ${what}: ${apart(vanilla, b)}.`;
+  };
+  const out = [lift(scratch, 'the same model finetuned without pretraining'), lift(london, 'the London baseline')];
+  out.push(z(scratch, london) < 2
+    ? `Without pretraining the model does no better than always answering London: ${apart(scratch, london)}.`
+    : `Without pretraining the model does better than always answering London: ${apart(scratch, london)}.`);
+  const r = z(rope, vanilla);
+  out.push(r >= 2 ? `RoPE does better than vanilla: ${apart(rope, vanilla)}.`
+    : rope.correct >= vanilla.correct ? `RoPE does at least as well as vanilla: ${apart(rope, vanilla)}.`
+      : r > -2 ? `RoPE falls a little short of vanilla, within two standard errors: ${apart(rope, vanilla)}.`
+        : `RoPE does worse than vanilla in this run: ${apart(rope, vanilla)}.`);
+  return out;
 }
