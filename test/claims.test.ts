@@ -10,8 +10,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { formatGap, formatScore, scoreOf, seOfDifference, standardErrorsApart } from '../lib/eval/score';
 import { answerCounts, londonSentence } from '../lib/eval/london';
-import { comparisonSentences, readScoreTables, scoreChart, scoreTableHtml } from '../lib/viz/scores';
-import { CLAIMS, Claim, claimProblems, notebookScores, recordProblems } from '../scripts/site/claims';
+import { comparisonSentences, pretrainingFindings, readScoreTables, scoreChart, scoreTableHtml } from '../lib/viz/scores';
+import { CLAIMS, Claim, above, claimProblems, need, notAbove, notebookScores, recordProblems } from '../scripts/site/claims';
 import { Notebook, toLines } from '../scripts/site/notebook';
 
 describe('scores with standard errors', () => {
@@ -41,7 +41,7 @@ describe('scores with standard errors', () => {
       { key: 'vanilla-pretrain', label: 'vanilla, pretrained', score: scoreOf(90, 200) },
     ];
     const html = scoreTableHtml(rows, 'dev accuracy & more');
-    assert.match(html, /London &quot;baseline&quot; &lt;dev&gt;/);
+    assert.match(html, /London "baseline" &lt;dev&gt;/);
     assert.match(html, /<td style="text-align:right">45\.0% ± 3\.5<\/td>/);
     assert.deepEqual(readScoreTables(`<p>before</p>${html}<div>${html}</div>`), [
       { london: { correct: 10, total: 200 }, 'vanilla-pretrain': { correct: 90, total: 200 } },
@@ -83,34 +83,72 @@ function executed(prose: string, counts: Record<string, [number, number]>): Note
   };
 }
 
+describe("notebook 7's findings, computed from its rows", () => {
+  const rows = (counts: Record<string, number>) => Object.entries(counts).map(([key, c]) => ({ key, label: key, score: scoreOf(c, 200) }));
+  const base = { london: 10, 'vanilla-nopretrain': 6, 'vanilla-pretrain': 60, 'rope-pretrain': 70 };
+
+  it('say "far above" only at several standard errors, and what the numbers show otherwise', () => {
+    const [scratch, london, noPretraining, rope] = pretrainingFindings(rows(base));
+    // 30.0% ± 3.2 against 3.0% ± 1.2: 0.27 / hypot(0.0324, 0.0121) = 7.8 standard errors.
+    assert.equal(scratch, 'Pretraining lifts the vanilla model far above the same model finetuned without pretraining: 30.0% ± 3.2 against 3.0% ± 1.2, 7.8 standard errors above.');
+    assert.match(london, /^Pretraining lifts the vanilla model far above the London baseline: 30\.0% ± 3\.2 against 5\.0% ± 1\.5, 7\.0 standard errors above\.$/);
+    assert.match(noPretraining, /^Without pretraining the model does no better than always answering London: 3\.0% ± 1\.2 against 5\.0% ± 1\.5, 1\.0 standard error below\.$/);
+    assert.match(rope, /^RoPE does at least as well as vanilla: 35\.0% ± 3\.4 against 30\.0% ± 3\.2/);
+    // 8.0% against 3.0%: 0.05 / hypot(0.0192, 0.0121) = 2.2 standard errors, above but not far above.
+    assert.match(pretrainingFindings(rows({ ...base, 'vanilla-pretrain': 16 }))[0], /^Pretraining lifts the vanilla model above the same model .* but by fewer than 3 standard errors: 8\.0% ± 1\.9 against 3\.0% ± 1\.2, 2\.2 standard errors above\.$/);
+    assert.match(pretrainingFindings(rows({ ...base, 'vanilla-pretrain': 11 }))[1], /^In this run pretraining does not lift the vanilla model clearly above the London baseline/);
+    assert.match(pretrainingFindings(rows({ ...base, 'vanilla-nopretrain': 30 }))[2], /^Without pretraining the model does better than always answering London/);
+    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 55 }))[3], /^RoPE falls a little short of vanilla, within two standard errors: 27\.5% ± 3\.2 against 30\.0% ± 3\.2/);
+    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 30 }))[3], /^RoPE does worse than vanilla in this run/);
+    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 90 }))[3], /^RoPE does better than vanilla: 45\.0% ± 3\.5 against 30\.0% ± 3\.2/);
+    assert.throws(() => pretrainingFindings(rows({ london: 1 })), /pretrainingFindings: no row "vanilla-nopretrain" \(rows: london\)/);
+  });
+});
+
 describe('claims of the notebooks, checked on their executed copies', () => {
-  const claims07 = CLAIMS.filter((c) => c.notebook === '07');
+  // Claims of the kind a notebook's prose makes, on a notebook "07" of a test.
+  const claims07: Claim[] = [
+    {
+      notebook: '07',
+      says: 'Pretraining lifts the vanilla model far above the same model finetuned without pretraining, and above the London baseline, by several standard errors each.',
+      fails: (s) => above(s, 'vanilla-pretrain', 'vanilla-nopretrain') ?? above(s, 'vanilla-pretrain', 'london'),
+    },
+    {
+      notebook: '07',
+      says: 'RoPE does at least as well as vanilla.',
+      fails: (s) => {
+        const [rope, vanilla] = need(s, ['rope-pretrain', 'vanilla-pretrain']);
+        return rope.correct >= vanilla.correct ? undefined : 'rope-pretrain is below vanilla-pretrain';
+      },
+    },
+    { notebook: '07', says: 'Without pretraining the model does no better than always answering London.', fails: (s) => notAbove(s, 'vanilla-nopretrain', 'london') },
+  ];
   // The prose wraps lines where it likes: the check reads it with line breaks as spaces.
   const prose07 = claims07.map((c) => c.says.replace(/ by /, '\nby ')).join(' ');
   const good = { london: [10, 200], 'vanilla-nopretrain': [8, 200], 'vanilla-pretrain': [90, 200], 'rope-pretrain': [120, 200] } as Record<string, [number, number]>;
 
   it('hold on numbers that bear them out', () => {
-    assert.deepEqual(claimProblems('07-pretrain-finetune-rope.ipynb', executed(prose07, good)), []);
+    assert.deepEqual(claimProblems('07-pretrain-finetune-rope.ipynb', executed(prose07, good), claims07), []);
     assert.deepEqual(Object.keys(notebookScores(executed(prose07, good))).sort(), Object.keys(good).sort());
   });
 
   it('fail, naming the claim and the numbers, when the run stops bearing them out', () => {
-    const weak = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-pretrain': [18, 200] }));
+    const weak = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-pretrain': [18, 200] }), claims07);
     assert.equal(weak.length, 1);
     assert.match(weak[0], /"Pretraining lifts the vanilla model .*" does not hold: vanilla-pretrain 9\.0% ± 2\.0 is 2\.0 standard errors above vanilla-nopretrain 4\.0% ± 1\.4, not 3/);
-    const ropeBehind = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'rope-pretrain': [89, 200] }));
+    const ropeBehind = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'rope-pretrain': [89, 200] }), claims07);
     assert.equal(ropeBehind.length, 1);
     assert.match(ropeBehind[0], /"RoPE does at least as well as vanilla\." does not hold/);
-    const scratchGood = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-nopretrain': [30, 200] }));
+    const scratchGood = claimProblems('07-x.ipynb', executed(prose07, { ...good, 'vanilla-nopretrain': [30, 200] }), claims07);
     assert.ok(scratchGood.some((p) => /"Without pretraining the model does no better than always answering London\." does not hold/.test(p)), scratchGood.join('\n'));
   });
 
   it('fail when the prose no longer makes a listed claim, or the notebook shows no score for it', () => {
-    const reworded = claimProblems('07-x.ipynb', executed(prose07.replace('RoPE does at least', 'RoPE does about'), good));
+    const reworded = claimProblems('07-x.ipynb', executed(prose07.replace('RoPE does at least', 'RoPE does about'), good), claims07);
     assert.deepEqual(reworded, ['07-x.ipynb: the text no longer says "RoPE does at least as well as vanilla." (reword its check in scripts/site/claims.ts with it)']);
     const noRope: Record<string, [number, number]> = { ...good };
     delete noRope['rope-pretrain'];
-    assert.match(claimProblems('07-x.ipynb', executed(prose07, noRope)).join('\n'), /no score for rope-pretrain in the notebook's score tables/);
+    assert.match(claimProblems('07-x.ipynb', executed(prose07, noRope), claims07).join('\n'), /no score for rope-pretrain in the notebook's score tables/);
     const other: Claim = { notebook: '99', says: 'x', fails: () => 'never' };
     assert.deepEqual(claimProblems('07-x.ipynb', executed('x', good), [other]), [], 'claims of another notebook are not checked');
   });
@@ -135,9 +173,9 @@ describe('claims of the notebooks, checked on their executed copies', () => {
 
 describe('a notebook\'s scores against the recorded rows', () => {
   let root: string;
-  const write = (name: string, r: object): void => fs.writeFileSync(path.join(root, 'results', 'synthetic', name), JSON.stringify(r));
-  const rec = (row: string, correct: number, startedAt: string) => ({
-    format: 'mingpt-run/1', verb: row === 'london' ? 'london' : 'evaluate', row, corpus: 'synthetic', scale: 'smoke', seed: 0, backend: 'wasm',
+  const write = (r: { id: string }): void => fs.writeFileSync(path.join(root, 'results', 'synthetic', `${r.id}.json`), JSON.stringify(r));
+  const rec = (id: string, row: string, correct: number, startedAt: string) => ({
+    format: 'mingpt-run/2', id, verb: row === 'london' ? 'london' : 'evaluate', row, corpus: 'synthetic', seed: 0, backend: 'wasm',
     commit: null, startedAt, wallSeconds: 1, accuracy: correct / 200, correct, total: 200, files: {},
   });
   const shown = { london: [10, 200], 'vanilla-nopretrain': [8, 200], 'vanilla-pretrain': [90, 200], 'rope-pretrain': [120, 200] } as Record<string, [number, number]>;
@@ -145,11 +183,11 @@ describe('a notebook\'s scores against the recorded rows', () => {
   before(() => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'claims-records-'));
     fs.mkdirSync(path.join(root, 'results', 'synthetic'), { recursive: true });
-    write('a.json', rec('london', 10, '2026-01-01T00:00:00Z'));
-    write('b.json', rec('vanilla-nopretrain', 8, '2026-01-01T00:00:00Z'));
-    write('c.json', rec('vanilla-pretrain', 40, '2026-01-01T00:00:00Z')); // an older run of the row...
-    write('d.json', rec('vanilla-pretrain', 93, '2026-01-02T00:00:00Z')); // ...and the latest, 3 answers apart
-    write('e.json', rec('rope-pretrain', 120, '2026-01-02T00:00:00Z'));
+    write(rec('a', 'london', 10, '2026-01-01T00:00:00Z'));
+    write(rec('b', 'vanilla-nopretrain', 8, '2026-01-01T00:00:00Z'));
+    write(rec('c', 'vanilla-pretrain', 40, '2026-01-01T00:00:00Z')); // an older run of the row...
+    write(rec('d', 'vanilla-pretrain', 93, '2026-01-02T00:00:00Z')); // ...and the latest, 3 answers apart
+    write(rec('e', 'rope-pretrain', 120, '2026-01-02T00:00:00Z'));
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 

@@ -15,18 +15,20 @@
  * - the answer distribution: `londonShare`, the share of people born in London (5% in the real dev set,
  *   which is what the always-"London" baseline scores); every other place is equally common, and the dev
  *   people are spread over the places in the same proportions.
- * Two presets. DEFAULT_WORLD_OPTIONS (160 people, 40 dev, 24 places, two documents per person, each a
- * birth sentence, another fact and a second birth sentence in eight phrasings) is the varied world the CLI's
- * `--corpus synthetic` and its smoke tests use. PLAIN_WORLD_OPTIONS (48 people, 12 dev, 12 places, three
- * documents per person of two birth sentences in two phrasings) is the plainest world measured to be
- * memorised in minutes on a CPU. Two things limit learning. (1) How often a name and its place are seen
- * together: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, so with
- * block 64-72 both are visible in only 40-50% of the examples (65% with block 128), and exposures per step
- * scale as 1 / people. (2) How plain the text is. Measured with a 2x128 GPT, block 64, batch 32, lr 6e-3
- * cosine over the run, probing "NAME was born in " after pretraining: the plain world, 750 steps: 14/30
- * train and 5/12 dev people right; 48 people with one birth sentence and one other fact per document in
- * eight phrasings: 3/30; 80 people, two birth sentences in four phrasings, 960 steps: 2/30; the default
- * world, 660 steps: 0/30.
+ * Two presets. DEFAULT_WORLD_OPTIONS is the world of notebooks 5 to 7, of the CLI's `--corpus synthetic` and of
+ * notebook 8's synthetic rows: 280 people, 200 of them dev questions (so that a gap of a few points is several
+ * standard errors), 24 places, and per person two one-sentence documents in two phrasings, "NAME was born in
+ * PLACE." and "In YEAR, NAME was born in PLACE." (LESSON_BIRTH_TEMPLATES). Three choices make it learnable by
+ * the `smoke` model in minutes, and its facts retrievable by finetuning: short lines (training trims the PAD
+ * columns, so a short line is a cheap example, and span corruption's truncation rarely cuts the place off);
+ * only the birth facts, repeated; and each fact in two phrasings with the name at two places in the line. A
+ * fact seen in one phrasing only is stored tied to that phrasing, and finetuning on questions about other
+ * people does not find it (measured with 250 people, one line each: the pretrained model completes 79 of 200
+ * dev lines with the right place, the finetuned one answers 7% of the questions). PLAIN_WORLD_OPTIONS (48
+ * people, 12 dev, 12 places, three documents per person of two birth sentences in two phrasings) is a smaller
+ * plain world for quick experiments. How often a name and its place are seen together sets how fast a world is
+ * learnt: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, and exposures
+ * per step scale as 1 / people.
  *
  * The vocabulary comes from the pretraining text alone, so every character of the questions and answers
  * must occur there: a fixed first line ("Who was born where? ...") guarantees "W" and "?", and
@@ -113,6 +115,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
 export const PLAIN_WORLD_OPTIONS: Readonly<Partial<WorldOptions>> = Object.freeze({
   people: 48,
   places: 12,
+  devFraction: 0.25,
   docsPerPerson: 3,
   mentionsPerDoc: 2,
   fillerSentences: 0,

@@ -27,21 +27,21 @@ export interface Claim {
 }
 
 /** The scores of `keys`, or an error naming the missing ones. */
-function need(s: Readonly<Record<string, Score>>, keys: readonly string[]): Score[] {
+export function need(s: Readonly<Record<string, Score>>, keys: readonly string[]): Score[] {
   const missing = keys.filter((k) => s[k] === undefined);
   if (missing.length > 0) throw new Error(`no score for ${missing.join(', ')} in the notebook's score tables (it has: ${Object.keys(s).join(', ') || 'none'})`);
   return keys.map((k) => s[k]);
 }
 
 /** undefined when a is at least `se` standard errors above b, else the reason. */
-function above(s: Readonly<Record<string, Score>>, a: string, b: string, se = SEVERAL_SE): string | undefined {
+export function above(s: Readonly<Record<string, Score>>, a: string, b: string, se = SEVERAL_SE): string | undefined {
   const [sa, sb] = need(s, [a, b]);
   const z = standardErrorsApart(sa, sb);
   return z >= se ? undefined : `${a} ${formatScore(sa)} is ${z.toFixed(1)} standard errors above ${b} ${formatScore(sb)}, not ${se}`;
 }
 
 /** undefined when a is not significantly above b (less than `se` standard errors), else the reason. */
-function notAbove(s: Readonly<Record<string, Score>>, a: string, b: string, se = 2): string | undefined {
+export function notAbove(s: Readonly<Record<string, Score>>, a: string, b: string, se = 2): string | undefined {
   const [sa, sb] = need(s, [a, b]);
   const z = standardErrorsApart(sa, sb);
   return z < se ? undefined : `${a} ${formatScore(sa)} is ${z.toFixed(1)} standard errors above ${b} ${formatScore(sb)} (the text says it is no better)`;
