@@ -46,7 +46,9 @@ export function answerAttentionFigure(left: { label: string; attention: AnswerAt
   const panel = (m: { label: string; attention: AnswerAttention }): Figure => {
     const f = answerAttentionHeatmap(m.attention, `${m.label}: answers "${m.attention.answer}"`, zmax);
     for (const t of f.data) if (t.type === 'heatmap') t.showscale = m === right;
-    return f;
+    // Both panels have the same rows (layer, head): the left one labels them, the right one's labels would
+    // spill over the left heatmap.
+    return m === right ? { ...f, layout: { ...f.layout, yaxis: { ...f.layout?.yaxis, showticklabels: false } } } : f;
   };
   return sideBySide([panel(left), panel(right)], { height, margin: { t: 50, b: 90 } });
 }
