@@ -2,13 +2,15 @@
  * `npm run build`: executes every notebook in `notebooks/` in order through a real Jupyter kernel session (the
  * project's tslab kernel) and renders the executed copies to a static site.
  *
- *   npx tsx scripts/build.ts [--scale smoke] [--only 01,03] [--no-execute] [--cell-timeout 1800]
+ *   npx tsx scripts/build.ts [--scale smoke] [--only 01,03] [--no-execute] [--no-ask] [--cell-timeout 1800]
  *                            [--notebooks notebooks] [--executed build/notebooks] [--site site]
  *
  * The notebooks in git carry no outputs and are never modified: executed copies go to `build/notebooks/`, the site
  * to `site/`. The scale reaches the notebooks as the environment variable WORKBOOK_SCALE. A failing cell stops the
  * build with the notebook's name, the cell's number and the error; the partly executed copy is kept for inspection.
- * `--no-execute` renders the executed copies left by an earlier build.
+ * `--no-execute` renders the executed copies left by an earlier build. Then the "ask the models" page goes to
+ * `site/ask/` (scripts/site/ask_page.ts; it trains the synthetic models into `build/ask/` when no checkpoints are
+ * on the machine); `--no-ask` leaves it out.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -17,6 +19,7 @@ import { claimProblems, recordProblems } from './site/claims';
 import { executeNotebook, NotebookExecutionError, prepareKernel } from './site/execute';
 import { readNotebook } from './site/notebook';
 import { SiteNotebook, writeSite } from './site/site';
+import { writeAskPage } from './site/ask_page';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -28,11 +31,13 @@ export interface BuildOptions {
   /** Prefixes (e.g. `01`) or names of the notebooks to build; all when empty. */
   only: string[];
   execute: boolean;
+  /** Write the "ask the models" page (site/ask/). */
+  ask: boolean;
   cellTimeoutS: number;
 }
 
 function usage(message: string): never {
-  throw new Error(`${message}\nusage: npx tsx scripts/build.ts [--scale smoke] [--only 01,03] [--no-execute] [--cell-timeout SECONDS] [--notebooks DIR] [--executed DIR] [--site DIR]`);
+  throw new Error(`${message}\nusage: npx tsx scripts/build.ts [--scale smoke] [--only 01,03] [--no-execute] [--no-ask] [--cell-timeout SECONDS] [--notebooks DIR] [--executed DIR] [--site DIR]`);
 }
 
 export function parseArgs(argv: string[]): BuildOptions {
@@ -43,6 +48,7 @@ export function parseArgs(argv: string[]): BuildOptions {
     siteDir: path.join(ROOT, 'site'),
     only: [],
     execute: true,
+    ask: true,
     cellTimeoutS: 1800,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +64,7 @@ export function parseArgs(argv: string[]): BuildOptions {
     else if (flag === '--site') o.siteDir = path.resolve(value());
     else if (flag === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (flag === '--no-execute') o.execute = false;
+    else if (flag === '--no-ask') o.ask = false;
     else if (flag === '--cell-timeout') {
       o.cellTimeoutS = Number(value());
       if (!Number.isFinite(o.cellTimeoutS) || o.cellTimeoutS <= 0) usage(`--cell-timeout must be a positive number of seconds`);
@@ -123,13 +130,19 @@ export async function build(o: BuildOptions): Promise<void> {
   const total = (Date.now() - started) / 1000;
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { description?: string };
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const also = o.ask ? [{ href: 'ask/index.html', title: 'Ask the models', text: 'the finetuned models answer "Where was NAME born?" in your browser, side by side, and show where they look.' }] : [];
   const site = writeSite(o.siteDir, notebooks, {
     title: 'Transformers workbook',
     description: pkg.description ?? '',
     footer: o.execute
       ? `Executed with WORKBOOK_SCALE=${o.scale} on ${when}, ${names.length} notebook(s) in ${seconds(total)}.`
       : `Rendered on ${when} from notebooks executed earlier.`,
+    also,
   });
+  if (o.ask) {
+    const ask = await writeAskPage({ siteDir: o.siteDir, resultsDirs: [path.join(ROOT, 'results')], trainDir: path.join(ROOT, 'build', 'ask', 'results'), footer: `Built on ${when}.` });
+    console.log(`ask page: ${path.relative(process.cwd(), path.join(ask.dir, 'index.html'))} (${ask.data.corpus} corpus, ${ask.data.models.length} models)`);
+  }
   if (o.execute) {
     const report = { scale: o.scale, finished: when, notebooks: timings };
     fs.writeFileSync(path.join(o.executedDir, 'build.json'), JSON.stringify(report, null, 2) + '\n');

@@ -24,7 +24,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/util/atomic';
 import {
-  EpochPoint, PresetChoice, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, predictionsFile, projectPath, runId, withoutMachinePaths,
+  EpochPoint, PresetChoice, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, predictionsFile, projectPath, replaceAbsolutePaths, runId,
 } from '../lib/results/record';
 import { SCALES } from '../lib/mingpt/presets';
 import { readSafetensors, toFloat32, writeSafetensors } from '../lib/mingpt/safetensors';
@@ -104,8 +104,14 @@ function load(root: string): Entry[] {
 const relativeFiles = (files: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(files).map(([k, v]) => [k, relativeOldPath(v)]));
 
+/**
+ * Absolute paths in an old note cut to their last part. Not made relative to this checkout: the notes were written
+ * on other machines and checkouts, and the migration must give the same records wherever it runs.
+ */
+const withoutOldPaths = (text: string): string => replaceAbsolutePaths(text, (p) => path.basename(p));
+
 const cleanNotes = (notes: V1Run['notes']): RunRecord['notes'] | undefined => {
-  const kept = Object.entries(notes ?? {}).filter(([k]) => k !== 'preset').map(([k, v]) => [k, typeof v === 'string' ? withoutMachinePaths(v) : v]);
+  const kept = Object.entries(notes ?? {}).filter(([k]) => k !== 'preset').map(([k, v]) => [k, typeof v === 'string' ? withoutOldPaths(v) : v]);
   return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 };
 

@@ -11,8 +11,8 @@
 # labextensions/transformers-workbook/static/ (served by JupyterLab 4 and Notebook 7): the figures of lib/viz load
 # it from there, once per page, so saved notebooks do not carry it.
 #
-# Where Jupyter is missing it is installed from Debian/Ubuntu packages when possible (apt, as root or with sudo);
-# otherwise the script stops and says what to install.
+# Where Jupyter is missing it is installed from Debian/Ubuntu packages when possible (scripts/setup-system.sh: apt, as
+# root or with sudo without a password prompt); otherwise the script stops and says what to install.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 quiet="${1:-}"
@@ -23,17 +23,8 @@ if [ ! -x "$root/node_modules/.bin/tslab" ]; then
   exit 1
 fi
 
-if ! command -v jupyter >/dev/null 2>&1 || ! jupyter nbconvert --version >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo="sudo"; }
-    if [ "$(id -u)" = 0 ] || [ -n "$sudo" ]; then
-      say "Jupyter not found: installing jupyter-notebook and jupyter-nbconvert with apt"
-      $sudo apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends jupyter-notebook jupyter-nbconvert >/dev/null
-    fi
-  fi
-fi
+# Jupyter from Debian/Ubuntu packages where it is missing and apt may be used (scripts/setup-system.sh).
+bash "$root/scripts/setup-system.sh" jupyter $([ "$quiet" = "--quiet" ] && echo --quiet) || true
 if ! command -v jupyter >/dev/null 2>&1 || ! jupyter nbconvert --version >/dev/null 2>&1; then
   cat >&2 <<'MSG'
 setup-jupyter: Jupyter (with nbconvert) is not installed and could not be installed automatically.

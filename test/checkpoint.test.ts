@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { GPT } from '../lib/mingpt/model';
 import { loadCheckpoint, loadWeightsInto, saveCheckpoint } from '../lib/mingpt/checkpoint';
-import { readSafetensors, toFloat32, writeSafetensors } from '../lib/mingpt/safetensors';
+import { floatToHalf, readSafetensors, toFloat32, writeSafetensors } from '../lib/mingpt/safetensors';
 import { MASK_CHAR, PAD_CHAR, Vocab } from '../lib/data/vocab';
 import { randomizeParams, tinyConfig } from './model_helpers';
 
@@ -87,6 +87,27 @@ describe('safetensors', () => {
     assert.deepEqual(Array.from(toFloat32(mk('BF16', [0xc0, 0x3f, 0x20, 0xc1]))), [1.5, -10]);
     const f64 = new Uint8Array(new Float64Array([0.5]).buffer);
     assert.deepEqual(Array.from(toFloat32(mk('F64', Array.from(f64)))), [0.5]);
+  });
+
+  it('writes float16: rounds to nearest, ties to even, saturates to infinity, flushes below 2^-25 to zero', () => {
+    // Hand-derived halves: 1 = 0x3C00; 1/3 -> 0x3555 (0.33325..); 65504 = 0x7BFF (largest); 65520 is the tie
+    // between 65504 and 65536 (infinity) and goes to even: 0x7C00; 2^-24 = 0x0001 (smallest subnormal); 2^-25 is
+    // the tie between 0 and 2^-24: 0; 1 + 2^-11 is the tie between 1 and 1 + 2^-10: even, 1; 1 + 3 * 2^-11: 1 + 2^-9.
+    const cases: [number, number][] = [
+      [1, 0x3c00], [-2, 0xc000], [1 / 3, 0x3555], [65504, 0x7bff], [65520, 0x7c00], [1e6, 0x7c00], [-1e6, 0xfc00],
+      [2 ** -24, 0x0001], [2 ** -25, 0x0000], [3 * 2 ** -25, 0x0002], [2 ** -14, 0x0400], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02],
+    ];
+    for (const [x, bits] of cases) assert.equal(floatToHalf(x), bits, `floatToHalf(${x})`);
+    assert.ok(Number.isNaN(toFloat32({ dtype: 'F16', shape: [1], data: new Uint8Array(new Uint16Array([floatToHalf(NaN)]).buffer) })[0]));
+    const data = new Float32Array([0.1, -0.7, 3.14159, 1e-3]);
+    const st = readSafetensors(writeSafetensors([['w', { shape: [2, 2], data }]], { k: 'v' }, { dtype: 'F16' }));
+    const w = st.tensors.get('w')!;
+    assert.equal(w.dtype, 'F16');
+    assert.equal(w.data.length, 8);
+    const back = toFloat32(w);
+    // Within half a unit in the last place of a half (11-bit significand): relative error <= 2^-11.
+    data.forEach((x, i) => assert.ok(Math.abs(back[i] - x) <= Math.abs(x) * 2 ** -11, `${x} -> ${back[i]}`));
+    assert.deepEqual(st.metadata, { k: 'v' });
   });
 
   it('refuses broken files with the reason', () => {

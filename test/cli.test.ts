@@ -95,6 +95,26 @@ describe('mingpt CLI: london', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('every verb that reads questions and answers names the line of a mixed file that lacks its tab', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-mixed-'));
+    const mixed = path.join(dir, 'mixed.tsv');
+    fs.writeFileSync(mixed, 'Where was A born?\tLondon\nWhere was B born?\tParis\nWhere was C born? London\nWhere was D born?\tRome\n');
+    const model = path.join(dir, 'model.params'); // evaluate reads the questions before it loads the model
+    fs.writeFileSync(model, 'not read');
+    const verbs: [string, string[]][] = [
+      ['london', ['london', '--eval-corpus', mixed]],
+      ['evaluate', ['evaluate', '--reading-params', model, '--eval-corpus', mixed, '--outputs', path.join(dir, 'p.txt'), '--corpus', 'synthetic']],
+      ['finetune', ['finetune', '--finetune-corpus', mixed, '--writing-params', path.join(dir, 'ft.params'), '--corpus', 'synthetic', '--scale', 'smoke']],
+    ];
+    for (const [verb, argv] of verbs) {
+      const r = await run([...argv, '--results-dir', path.join(dir, 'results')]);
+      assert.equal(r.code, EXIT.error, `${verb}: ${r.err}`);
+      assert.match(r.err, new RegExp(`${mixed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} line 3: no tab in "Where was C born\\? London"`), `${verb}: ${r.err}`);
+    }
+    assert.equal(fs.existsSync(path.join(dir, 'p.txt')), false, 'nothing written');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('writes the records of ad-hoc runs to runs/ or $MINGPT_RUNS_DIR, never to results/', async () => {
     const saved = process.env.MINGPT_RUNS_DIR;
     try {

@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   CharCorruptionDataset, Example, MASK_CHAR, NameDataset, PAD_CHAR, Vocab, collate, encodePrompt, firstInvalidUtf8,
-  foldToAscii, foldToAsciiCounted, foldedAnswer, formatQaTsv, holdOut, loadCorpus, parseQaTsv, parseQuestions, readQaTsv, readTextFile, resolveDataDir,
+  foldToAscii, foldToAsciiCounted, foldedAnswer, formatQaTsv, holdOut, loadCorpus, parseEvalTsv, parseQaTsv, parseQuestions, readQaTsv, readTextFile, resolveDataDir,
 } from '../lib/data';
 import { isDataError } from './data_helpers';
 import { Rng } from '../lib/util/random';
@@ -89,6 +89,21 @@ describe('data: TSV files', () => {
       { question: 'Where was B born?', line: 3 },
     ]);
     assert.throws(() => parseQuestions('a\tb\tc', 't.tsv'), isDataError(/^t\.tsv line 1: 2 tabs/));
+  });
+
+  it('tells pair files from question files, and names the odd line of a file that mixes them', () => {
+    const pairs = parseEvalTsv('Where was A born?\tParis\n\nWhere was B born?\tOslo\n', 'dev.tsv');
+    assert.deepEqual(pairs.pairs?.map((p) => [p.answer, p.line]), [['Paris', 1], ['Oslo', 3]]);
+    assert.deepEqual(pairs.questions, [{ question: 'Where was A born?', line: 1 }, { question: 'Where was B born?', line: 3 }]);
+    const questions = parseEvalTsv('Where was A born?\nWhere was B born?\n', 'test.tsv');
+    assert.equal(questions.pairs, undefined);
+    assert.equal(questions.questions.length, 2);
+    // One good line lost its tab among good lines: that line, by file and number, and how many are fine.
+    const good = Array.from({ length: 6 }, (_, i) => `Where was P${i} born?\tTown${i}`);
+    const mixed = [...good.slice(0, 3), 'Where was Q born? Lima', ...good.slice(3)].join('\n');
+    assert.throws(() => parseEvalTsv(mixed, 'dev.tsv'), isDataError(/^dev\.tsv line 4: no tab in "Where was Q born\? Lima", but 6 of the file's 7 lines are "question<TAB>answer".*lines without a tab: 4$/));
+    // Mostly questions, with one stray answer: the line with the tab.
+    assert.throws(() => parseEvalTsv('Where was A born?\nWhere was B born?\tOslo\nWhere was C born?\n', 'test.tsv'), isDataError(/^test\.tsv line 2: a tab in .*2 of the file's 3 lines are questions alone.*Lines with a tab: 2$/));
   });
 
   it('holds out a seeded random part of the pairs, both parts in file order, and writes them back as TSV', () => {

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../lib/backend';
 import { GPT } from '../lib/mingpt/model';
-import { greedyDecode } from '../lib/mingpt/generate';
+import { greedyDecode, greedySteps } from '../lib/mingpt/generate';
 import { Rng } from '../lib/util/random';
 import { randomizeParams, tinyConfig } from './model_helpers';
 
@@ -91,6 +91,34 @@ describe('greedy decoding', () => {
         row.forEach((v, j) => assert.ok(Math.abs(v - full[b][5][j]) < tol, `block: b=${b} j=${j}: ${v} vs ${full[b][5][j]}`));
       });
       tf.dispose([first.logits, rest.logits, ...first.cache.keys, ...first.cache.values, ...rest.cache.keys, ...rest.cache.values]);
+      model.dispose();
+    });
+  }
+
+  for (const variant of ['vanilla', 'rope'] as const) {
+    it(`${variant}: greedySteps gives greedyDecode's ids one at a time, each with its softmax, stops at stopAt, leaks nothing`, () => {
+      const model = new GPT(tinyConfig(variant, { vocabSize: 11, nEmbd: 16 }), 40);
+      randomizeParams(model, 41, 1.5);
+      const before = tf.memory().numTensors;
+      for (const prompt of randomPrompts(42, 6, 1, 8, 11)) {
+        const steps = [...greedySteps(model, prompt, 7)];
+        const ids = steps.map((s) => s.id);
+        assert.deepEqual([...prompt, ...ids], naiveGreedy(model, prompt, 7));
+        for (const s of steps) {
+          assert.equal(s.probs.length, 11);
+          assert.ok(Math.abs(s.probs.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+          assert.equal(s.probs.indexOf(Math.max(...s.probs)), s.id, 'the chosen id is the most probable');
+        }
+        // Stopping at the id that comes third: three steps, the last one that id.
+        const stopped = [...greedySteps(model, prompt, 7, { stopAt: ids[2] })].map((s) => s.id);
+        assert.deepEqual(stopped, ids.slice(0, ids.indexOf(ids[2]) + 1));
+      }
+      // Leaving early (the page asks a new question mid-answer) disposes the cache too.
+      const gen = greedySteps(model, [1, 2, 3], 7);
+      gen.next();
+      gen.return();
+      assert.equal(tf.memory().numTensors, before);
+      assert.throws(() => [...greedySteps(model, [1, 11], 2)], /id 11 at position 1, outside \[0, 11\)/);
       model.dispose();
     });
   }

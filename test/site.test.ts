@@ -270,30 +270,31 @@ describe('built site in headless Chromium', function () {
 
   it('navigation: index to each part in order, next/previous links, back home', async () => {
     const page = await context.newPage();
-    await page.goto('file://' + path.join(siteDir, 'index.html'));
+    // Each step has its own limit and says which step stalled, rather than running into the test's timeout.
+    page.setDefaultTimeout(60_000);
+    const follow = async (selector: string, expected: string, step: string): Promise<void> => {
+      await Promise.all([
+        page.waitForURL((url) => path.basename(url.pathname) === expected, { waitUntil: 'domcontentloaded' }).catch((e: Error) => {
+          throw new Error(`${step}: clicking ${selector} on ${page.url()} did not lead to ${expected}: ${e.message}`);
+        }),
+        page.click(selector, { noWaitAfter: true }),
+      ]);
+    };
+    await page.goto('file://' + path.join(siteDir, 'index.html'), { waitUntil: 'domcontentloaded' });
     const parts = await page.$$eval('ol.parts a.part', (as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
     const expected = pages().filter((p) => p !== 'index.html');
     assert.deepEqual(parts, expected);
-    await page.click('ol.parts > li:first-child a.part');
-    assert.equal(path.basename(new URL(page.url()).pathname), expected[0]);
-    for (let i = 1; i < expected.length; i++) {
-      await page.click('nav.pager a[rel="next"]');
-      assert.equal(path.basename(new URL(page.url()).pathname), expected[i]);
-    }
-    if (expected.length > 1) {
-      await page.click('nav.pager a[rel="prev"]');
-      assert.equal(path.basename(new URL(page.url()).pathname), expected[expected.length - 2]);
-    }
-    const section = await page.$('ol.parts ul.sections a');
-    if (section) {
-      await page.goto('file://' + path.join(siteDir, 'index.html'));
-      const href = (await section.getAttribute('href')) as string;
-      await page.click(`ol.parts ul.sections a[href="${href}"]`);
+    await follow('ol.parts > li:first-child a.part', expected[0], 'index to the first part');
+    for (let i = 1; i < expected.length; i++) await follow('nav.pager a[rel="next"]', expected[i], `next from ${expected[i - 1]}`);
+    if (expected.length > 1) await follow('nav.pager a[rel="prev"]', expected[expected.length - 2], `previous from ${expected[expected.length - 1]}`);
+    await page.goto('file://' + path.join(siteDir, 'index.html'), { waitUntil: 'domcontentloaded' });
+    const href = await page.$eval('ol.parts ul.sections a', (a) => a.getAttribute('href')).catch(() => null);
+    if (href) {
+      await follow(`ol.parts ul.sections a[href="${href}"]`, href.split('#')[0], `section link ${href}`);
       const id = decodeURIComponent(new URL(page.url()).hash.slice(1));
       assert.ok(id && (await page.$(`[id="${id}"]`)), `section link ${href} leads nowhere`);
     }
-    await page.click('header.site a.home');
-    assert.equal(path.basename(new URL(page.url()).pathname), 'index.html');
+    await follow('header.site a.home', 'index.html', 'home link');
     await page.close();
   });
 });

@@ -42,8 +42,8 @@ function checkIndex(i: number, n: number, name: string, where: string): void {
 }
 
 /**
- * Copying: q = beta k_j. With orthonormal keys the scores are beta for key j and 0 for the others, so
- * alpha_j = e^beta / (e^beta + n - 1) -> 1 and c -> v_j as beta grows.
+ * Copying: the query, scaled by beta, that makes attention over orthonormal keys put more and more of its weight
+ * on key j as beta grows, so that c -> v_j (notebook 1 derives it and the weight on j).
  */
 export function copyingQuery(keys: readonly Vec[], j: number, beta: number): Vec {
   checkIndex(j, keys.length, 'j', 'copyingQuery');
@@ -53,8 +53,8 @@ export function copyingQuery(keys: readonly Vec[], j: number, beta: number): Vec
 }
 
 /**
- * Average of two: q = beta (k_a + k_b) scores keys a and b equally (beta) and the rest 0, so for large beta
- * the weight splits in half between them and c -> (v_a + v_b) / 2.
+ * Average of two: the query, scaled by beta, that makes attention over orthonormal keys split its weight evenly
+ * between keys a and b as beta grows, so that c -> (v_a + v_b) / 2 (notebook 1 derives it).
  */
 export function averagingQuery(keys: readonly Vec[], a: number, b: number, beta: number): Vec {
   checkIndex(a, keys.length, 'a', 'averagingQuery');
@@ -66,8 +66,9 @@ export function averagingQuery(keys: readonly Vec[], a: number, b: number, beta:
 }
 
 /**
- * Two heads that together average v_a and v_b: head 1 looks for mu_a (q_1 = beta mu_a), head 2 for mu_b
- * (q_2 = beta mu_b); the output is (c_1 + c_2) / 2.
+ * Two heads that together average v_a and v_b when the keys are drawn around the means `means`: the queries
+ * (q_1, q_2), scaled by beta, whose averaged outputs (c_1 + c_2) / 2 stay near (v_a + v_b) / 2 even when k_a varies
+ * a lot along mu_a (notebook 2 derives them).
  */
 export function twoHeadQueries(means: readonly Vec[], a: number, b: number, beta: number): [Vec, Vec] {
   checkIndex(a, means.length, 'a', 'twoHeadQueries');
@@ -119,7 +120,7 @@ export function shareOfA(c: readonly number[], va: readonly number[], vb: readon
 }
 
 export interface VarianceExperimentOptions {
-  /** 1: one head with q = beta (mu_a + mu_b); 2: two heads with q_1 = beta mu_a, q_2 = beta mu_b. */
+  /** 1: one head with averagingQuery(means, a, b, beta); 2: two heads with twoHeadQueries(means, a, b, beta). */
   heads: 1 | 2;
   /** How many independent key sets to draw. */
   samples: number;

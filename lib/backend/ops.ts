@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkNormParams, fusedKernelsOn, geluFused, geluReference, layerNormFused, layerNormReference } from './fused';
-import { fastWasmKernelsOn } from './wasm_fixes';
+import { fastWasmKernelsOn } from './kernel_switch';
 
 /** The single-kernel GELU and LayerNorm of `fused.ts` exist on the wasm backend only. */
 function fusedAvailable(): boolean {

@@ -23,6 +23,9 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { batchedMatMulBySlices, simplify, transposeFast } from './wasm_kernels';
 import { blasMatMul, blasSumLeading, loadNativeBlas, NativeBlas } from './native_blas';
 import { registerFusedKernels } from './fused';
+import { fastKernelsWanted, markWasmFixesInstalled, wasmFixesInstalled } from './kernel_switch';
+
+export { fastWasmKernelsOn, setFastWasmKernels, wasmFixesInstalled } from './kernel_switch';
 
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
@@ -40,23 +43,9 @@ function replaceKernel(kernelName: string, wrap: (inner: WasmKernel) => WasmKern
   tf.registerKernel({ ...original, kernelFunc });
 }
 
-let installed = false;
-let fastKernels = true;
 let blas: NativeBlas | undefined;
 let blasReason = 'matMul on XNNPACK';
 let blasOn = true;
-
-/** Switches the kernels of `wasm_kernels.ts` on or off (on by default); returns the previous setting. */
-export function setFastWasmKernels(on: boolean): boolean {
-  const before = fastKernels;
-  fastKernels = on;
-  return before;
-}
-
-/** Whether the faster kernels are on (`setFastWasmKernels`) and installed: then `ops` uses the fused ones. */
-export function fastWasmKernelsOn(): boolean {
-  return installed && fastKernels;
-}
 
 /** Switches the OpenBLAS matrix products on or off (on when OpenBLAS loaded); returns the previous setting. */
 export function setNativeBlas(on: boolean): boolean {
@@ -67,7 +56,7 @@ export function setNativeBlas(on: boolean): boolean {
 
 /** OpenBLAS when it loaded and neither setNativeBlas(false) nor setFastWasmKernels(false) turned it off. */
 function activeBlas(): NativeBlas | undefined {
-  return blasOn && fastKernels ? blas : undefined;
+  return blasOn && fastKernelsWanted() ? blas : undefined;
 }
 
 /** The OpenBLAS in use for matrix products, if any, and a line saying why or why not. */
@@ -84,11 +73,11 @@ export function setBlasThreads(n: number): void {
 
 /** Registers the fixes; safe to call more than once. Throws only when MINGPT_BLAS=on and OpenBLAS cannot load. */
 export function installWasmFixes(): void {
-  if (installed) return;
+  if (wasmFixesInstalled()) return;
   const loaded = loadNativeBlas();
   blas = loaded.blas;
   blasReason = loaded.reason;
-  installed = true;
+  markWasmFixesInstalled();
   tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as KernelFunc });
   wrapTranspose();
   for (const name of ['BatchMatMul', '_FusedMatMul']) wrapTransposedMatMul(name);
@@ -121,7 +110,7 @@ function shareInsteadOfCopy(): void {
     replaceKernel(kernelName, (inner) => (args) => {
       const { x } = args.inputs;
       const sameType = kernelName === 'Identity' || args.attrs.dtype === x.dtype;
-      return fastKernels && sameType && x.dtype !== 'string' ? share(x, args.backend) : inner(args);
+      return fastKernelsWanted() && sameType && x.dtype !== 'string' ? share(x, args.backend) : inner(args);
     });
   }
 }
@@ -134,7 +123,7 @@ function wrapGather(): void {
     const rank = x.shape.length;
     const firstAxis = axis === 0 || axis === -rank;
     const types = (x.dtype === 'float32' || x.dtype === 'int32') && indices.dtype === 'int32';
-    if (!fastKernels || !firstAxis || batchDims !== 0 || !types || rank === 0) return inner(args);
+    if (!fastKernelsWanted() || !firstAxis || batchDims !== 0 || !types || rank === 0) return inner(args);
     const backend = args.backend;
     const n = x.shape[0];
     const width = x.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -154,11 +143,6 @@ function wrapGather(): void {
     }
     return out;
   });
-}
-
-/** Whether `installWasmFixes` has run in this process. */
-export function wasmFixesInstalled(): boolean {
-  return installed;
 }
 
 /**
@@ -194,7 +178,7 @@ function wrapTranspose(): void {
   replaceKernel('Transpose', (inner) => (args) => {
     const { x } = args.inputs;
     const perm = args.attrs.perm as number[];
-    if (!fastKernels) return inner(args);
+    if (!fastKernelsWanted()) return inner(args);
     // wasm's own kernel is fast up to rank 4 and slow beyond: merge axes first, and go to JavaScript only
     // for what stays above rank 4.
     const simple = simplify(x.shape, perm);
@@ -228,14 +212,14 @@ function wrapTransposedMatMul(kernelName: string): void {
       if (out) return out;
     }
     if (!transposeA && !transposeB) {
-      const sliced = plain && fastKernels ? batchedMatMulBySlices(args.backend, args.inputs.a, args.inputs.b) : undefined;
+      const sliced = plain && fastKernelsWanted() ? batchedMatMulBySlices(args.backend, args.inputs.a, args.inputs.b) : undefined;
       return sliced ?? inner(args);
     }
     const temps: TensorInfo[] = [];
     const inputs = { ...args.inputs };
     if (transposeA) temps.push((inputs.a = transposeLast2(inputs.a, args.backend)));
     if (transposeB) temps.push((inputs.b = transposeLast2(inputs.b, args.backend)));
-    const sliced = plain && fastKernels ? batchedMatMulBySlices(args.backend, inputs.a, inputs.b) : undefined;
+    const sliced = plain && fastKernelsWanted() ? batchedMatMulBySlices(args.backend, inputs.a, inputs.b) : undefined;
     const out = sliced ?? inner({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
     for (const t of temps) args.backend.disposeData(t.dataId);
     return out;

@@ -23,7 +23,7 @@ import { PresetChoice, RECORD_FORMAT, RunRecord, TableRow, currentCommit, perEpo
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
-import { QA, readQaTsv, readQuestions } from '../data/tsv';
+import { QA, readEvalTsv, readQaTsv } from '../data/tsv';
 import { Vocab } from '../data/vocab';
 import { AnswerProfile, answerProfile, londonBaseline, predictBirthplaces, scorePredictions, writePredictions } from '../eval';
 
@@ -72,12 +72,8 @@ class DataSources {
       const dev = this.auto().dev;
       return { questions: dev.map((p) => p.question), pairs: dev };
     }
-    const lines = readTextFile(file).split('\n').filter((l) => l.trim() !== '');
-    if (lines.length > 0 && lines.every((l) => l.includes('\t'))) {
-      const pairs = readQaTsv(file);
-      return { questions: pairs.map((p) => p.question), pairs };
-    }
-    return { questions: readQuestions(file).map((q) => q.question) };
+    const { questions, pairs } = readEvalTsv(file);
+    return { questions: questions.map((q) => q.question), pairs };
   }
 }
 
@@ -346,12 +342,13 @@ function describeProfile(p: AnswerProfile): string {
 
 async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
   const started = Date.now();
+  // The questions first: a bad file is reported before the model is loaded.
+  const { questions, pairs } = data.evalSet();
+  // Without answers nothing is scored or recorded: the predictions must go to --outputs.
+  if (!pairs && !args.outputs) throw new UsageError(`${args.evalCorpus}: questions without answers, nothing to score; give --outputs FILE for the predictions`);
   const vocab = Vocab.fromCorpus(data.pretrainText());
   const { model, meta } = loadCheckpoint(args.readingParams!, { vocab, expect: args.variantGiven ? { variant: args.variant } : {} });
   try {
-    const { questions, pairs } = data.evalSet();
-    // Without answers nothing is scored or recorded: the predictions must go to --outputs.
-    if (!pairs && !args.outputs) throw new UsageError(`${args.evalCorpus}: questions without answers, nothing to score; give --outputs FILE for the predictions`);
     const bar = new ProgressBar('evaluate', process.stderr);
     let lastShown = 0;
     const predictions = predictBirthplaces(model, vocab, questions, {
@@ -394,7 +391,7 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
 async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io: Io): Promise<number> {
   const started = Date.now();
   const { pairs } = data.evalSet();
-  if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} has no "question<TAB>answer" line (no tab on any line: questions only, or tabs replaced by spaces?)`);
+  if (!pairs) throw new UsageError(`london needs answers to score against: ${args.evalCorpus} holds questions alone (no line has a tab: a test-inputs file, or tabs replaced by spaces?)`);
   const r = londonBaseline(pairs);
   if (args.outputs) writePredictions(args.outputs, r.predictions);
   const startedAt = new Date(started).toISOString();

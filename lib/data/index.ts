@@ -5,9 +5,9 @@
 export * from './errors';
 export * from './text';
 export * from './vocab';
-export { parseQaTsv, readQaTsv, parseQuestions, readQuestions } from './tsv';
+export { parseEvalTsv, parseQaTsv, readEvalTsv, readQaTsv, parseQuestions, readQuestions } from './tsv';
 export * from './hold_out';
-export type { QA, Question } from './tsv';
+export type { EvalSet, QA, Question } from './tsv';
 export * from './name_dataset';
 export * from './char_corruption';
 export * from './batch';

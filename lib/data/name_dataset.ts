@@ -16,7 +16,7 @@
 `foldToAscii(answer).trim()` (`foldedAnswer`).
  */
 import { DataError } from './errors';
-import { foldToAsciiCounted } from './text';
+import { foldToAsciiCounted } from './fold';
 import type { QA } from './tsv';
 import { MASK_CHAR, PAD_CHAR, Vocab } from './vocab';
 

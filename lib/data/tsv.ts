@@ -8,6 +8,8 @@
  * - a line without a tab, with more than one tab, or with an empty question or answer: a DataError
  *   "FILE line N: ..." saying what was wrong;
  * - a file that is not UTF-8, or has no question at all: a DataError naming the file.
+ * An evaluation file may hold questions alone (birth_test_inputs.tsv) or pairs (birth_dev.tsv); `parseEvalTsv` tells
+ * them apart by the tabs, and a file that mixes the two is a DataError naming the lines that differ from the rest.
  * The text is kept as written; folding to ASCII happens when it is encoded (see name_dataset.ts).
  */
 import { DataError } from './errors';
@@ -92,4 +94,53 @@ export function parseQuestions(text: string, fileName: string): Question[] {
 /** Read questions from a file like birth_test_inputs.tsv (answers may be absent). */
 export function readQuestions(file: string): Question[] {
   return parseQuestions(readTextFile(file), file);
+}
+
+/** An evaluation file: its questions, and the pairs when every line has an answer. */
+export interface EvalSet {
+  questions: Question[];
+  pairs?: QA[];
+}
+
+function lineList(numbers: readonly number[]): string {
+  const shown = numbers.slice(0, 5).join(', ');
+  return numbers.length > 5 ? `${shown} and ${numbers.length - 5} more` : shown;
+}
+
+/**
+ * Parse an evaluation file: `question<TAB>answer` on every line (pairs, which can be scored), or questions alone on
+ * every line. A file that mixes the two is an error naming the odd lines: a pair file with one line that lost its
+ * tab (or its answer) would otherwise be read as questions alone and never scored.
+ */
+export function parseEvalTsv(text: string, fileName: string): EvalSet {
+  const numbered = lines(text)
+    .map((raw, i) => ({ raw, line: i + 1 }))
+    .filter((l) => l.raw.trim() !== '');
+  const withTab = numbered.filter((l) => l.raw.includes('\t'));
+  const withoutTab = numbered.filter((l) => !l.raw.includes('\t'));
+  if (withTab.length > 0 && withoutTab.length > 0) {
+    const total = numbered.length;
+    if (withTab.length >= withoutTab.length) {
+      const first = withoutTab[0];
+      throw new DataError(
+        `${fileName} line ${first.line}: no tab in ${preview(first.raw)}, but ${withTab.length} of the file's ${total} lines are ` +
+          `"question<TAB>answer"${spacesForTab(first.raw)}; lines without a tab: ${lineList(withoutTab.map((l) => l.line))}`,
+      );
+    }
+    const first = withTab[0];
+    throw new DataError(
+      `${fileName} line ${first.line}: a tab in ${preview(first.raw)}, but ${withoutTab.length} of the file's ${total} lines are questions ` +
+        `alone; give every line an answer ("question<TAB>answer") or none. Lines with a tab: ${lineList(withTab.map((l) => l.line))}`,
+    );
+  }
+  if (withTab.length > 0) {
+    const pairs = parseQaTsv(text, fileName);
+    return { questions: pairs.map((p) => ({ question: p.question, line: p.line })), pairs };
+  }
+  return { questions: parseQuestions(text, fileName) };
+}
+
+/** Read an evaluation file (see parseEvalTsv). */
+export function readEvalTsv(file: string): EvalSet {
+  return parseEvalTsv(readTextFile(file), file);
 }

@@ -12,7 +12,6 @@ import { greedyDecode } from '../mingpt/generate';
 import { Vocab } from '../data/vocab';
 import { QA } from '../data/tsv';
 import { encodePrompt, foldedAnswer } from '../data/name_dataset';
-import { writeFileAtomic } from '../util/atomic';
 
 export interface EvalResult {
   predictions: string[];
@@ -62,13 +61,6 @@ export function scorePredictions(predictions: string[], pairs: QA[]): EvalResult
   });
   const total = pairs.length;
   return { predictions: predictions.slice(), correct, total, accuracy: total === 0 ? 0 : correct / total };
-}
-
-/** Writes one prediction per line (atomically: a crash leaves the previous file). */
-export function writePredictions(file: string, predictions: string[]): void {
-  const bad = predictions.findIndex((p) => /[\r\n]/.test(p));
-  if (bad >= 0) throw new Error(`writePredictions(${file}): prediction ${bad} contains a line break, which would shift every later line`);
-  writeFileAtomic(file, predictions.map((p) => p + '\n').join(''));
 }
 
 /** The model's answers to the questions of `pairs`, scored against their answers. */

@@ -169,12 +169,7 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
         rows.forEach((r, i) => {
           for (let j = 0; j < T; j++) ids[i * T + j] = seqs[r][from + j] ?? 0;
         });
-        const idx = tf.tensor2d(ids, [B, T], 'int32');
-        const result = model.forwardWithCache(idx, cache);
-        idx.dispose();
-        disposeCache(cache);
-        cache = result.cache;
-        logits = result.logits;
+        ({ cache, logits } = extendCache(model, ids, [B, T], cache));
       } else {
         // The window slides: every position moves, so the cache is stale; recompute the last blockSize ids.
         disposeCache(cache);
@@ -190,6 +185,63 @@ function decodeCached(model: GPT, seqs: number[][], steps: number, stopAt: numbe
         seq.push(next[i]);
         if (seq.length >= target[r] || next[i] === stopAt) stopped[r] = true;
       });
+    }
+  } finally {
+    disposeCache(cache);
+  }
+}
+
+/**
+ * Runs the positions not yet in `cache` (ids of shape [B, T]) and returns their last logits with the cache grown by
+ * them; the cache passed in is disposed.
+ */
+function extendCache(model: GPT, ids: Int32Array, shape: [number, number], cache: KVCache | undefined): { cache: KVCache; logits: tf.Tensor2D } {
+  const idx = tf.tensor2d(ids, shape, 'int32');
+  const result = model.forwardWithCache(idx, cache);
+  idx.dispose();
+  disposeCache(cache);
+  return { cache: result.cache, logits: result.logits };
+}
+
+/** One step of `greedySteps`: the id chosen and the distribution it was chosen from. */
+export interface DecodeStep {
+  /** The most likely next id (ties: the lowest id, as tf.argMax). */
+  id: number;
+  /** softmax of the logits at this step, vocabSize probabilities. */
+  probs: Float32Array;
+}
+
+/**
+ * Greedy decoding of one prompt, one step at a time, each step with its whole distribution: what an interactive
+ * page shows while the answer appears. The ids are those of `greedyDecode` for the same prompt (the same cached
+ * path, one row): the prompt runs once, then one position per step; past blockSize the window is recomputed.
+ * Stops after `steps` ids, or after the first id equal to `stopAt`. Leaving the loop early disposes the cache.
+ */
+export function* greedySteps(model: GPT, prompt: readonly number[], steps: number, opts: { stopAt?: number } = {}): Generator<DecodeStep, void, void> {
+  const { blockSize, vocabSize: V } = model.config;
+  if (prompt.length === 0) throw new Error('greedySteps: the prompt is empty');
+  const bad = prompt.findIndex((id) => !Number.isInteger(id) || id < 0 || id >= V);
+  if (bad >= 0) throw new Error(`greedySteps: the prompt has id ${prompt[bad]} at position ${bad}, outside [0, ${V})`);
+  const seq = prompt.slice();
+  let cache: KVCache | undefined;
+  try {
+    for (let s = 0; s < steps; s++) {
+      let logits: tf.Tensor2D;
+      if (seq.length <= blockSize) {
+        const from = cache ? cache.length : 0;
+        ({ cache, logits } = extendCache(model, Int32Array.from(seq.slice(from)), [1, seq.length - from], cache));
+      } else {
+        disposeCache(cache);
+        cache = undefined;
+        logits = windowLogits(model, [seq], seq.length - blockSize, seq.length - 1);
+      }
+      const softmax = tf.softmax(logits);
+      const probs = (softmax.dataSync() as Float32Array).slice();
+      softmax.dispose();
+      const id = argmaxRows(logits)[0]; // disposes logits
+      seq.push(id);
+      yield { id, probs };
+      if (id === opts.stopAt) return;
     }
   } finally {
     disposeCache(cache);

@@ -108,11 +108,20 @@ export interface TensorToWrite {
 }
 
 /**
- * Serialises float32 tensors (in the given order) and string metadata. The header is padded with spaces to a
- * multiple of 8 bytes, as the reference writer does, so the data section is aligned.
+ * Serialises float tensors (in the given order) and string metadata, as float32 (the default) or float16
+ * (`dtype: 'F16'`, each value rounded to the nearest half, ties to even: half the bytes, for shipping weights).
+ * The header is padded with spaces to a multiple of 8 bytes, as the reference writer does, so the data section
+ * is aligned.
  */
-export function writeSafetensors(tensors: ReadonlyMap<string, TensorToWrite> | [string, TensorToWrite][], metadata: Record<string, string> = {}): Uint8Array {
+export function writeSafetensors(
+  tensors: ReadonlyMap<string, TensorToWrite> | [string, TensorToWrite][],
+  metadata: Record<string, string> = {},
+  opts: { dtype?: 'F32' | 'F16' } = {},
+): Uint8Array {
   const list: [string, TensorToWrite][] = tensors instanceof Map ? [...tensors.entries()] : (tensors as [string, TensorToWrite][]);
+  const dtype = opts.dtype ?? 'F32';
+  if (dtype !== 'F32' && dtype !== 'F16') throw new Error(`writeSafetensors: dtype must be F32 or F16, got ${JSON.stringify(dtype)}`);
+  const bytes = DTYPE_BYTES[dtype];
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
@@ -120,8 +129,8 @@ export function writeSafetensors(tensors: ReadonlyMap<string, TensorToWrite> | [
     if (name === '__metadata__') throw new Error('writeSafetensors: "__metadata__" cannot be a tensor name');
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (size !== t.data.length) throw new Error(`writeSafetensors: tensor ${name} has ${t.data.length} values for shape [${t.shape}]`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * size] };
-    offset += 4 * size;
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes * size] };
+    offset += bytes * size;
   }
   let headerBytes = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(headerBytes.length / 8) * 8;
@@ -136,9 +145,42 @@ export function writeSafetensors(tensors: ReadonlyMap<string, TensorToWrite> | [
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
   for (const [, t] of list) {
-    for (let i = 0; i < t.data.length; i++, pos += 4) view.setFloat32(pos, t.data[i], true);
+    if (dtype === 'F32') for (let i = 0; i < t.data.length; i++, pos += 4) view.setFloat32(pos, t.data[i], true);
+    else for (let i = 0; i < t.data.length; i++, pos += 2) view.setUint16(pos, floatToHalf(t.data[i]), true);
   }
   return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/**
+ * The IEEE half-precision bits of a float32 value, rounded to nearest, ties to even; beyond the largest half
+ * (65504) it is infinity, below the smallest subnormal (2^-24) it is a signed zero; NaN stays NaN.
+ */
+export function floatToHalf(x: number): number {
+  f32[0] = x;
+  const bits = u32[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15; // the exponent in half's bias
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign; // under half the smallest subnormal: zero
+    // Subnormal: the 24-bit significand (hidden 1 included) shifted right by 14 - e bits, rounded to even.
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = m >>> shift;
+    const rest = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+  }
+  // Normal: keep 10 of the 23 mantissa bits, rounded to even; a carry moves into the exponent, as it should.
+  const h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  return sign | (h + (rest > 0x1000 || (rest === 0x1000 && (h & 1)) ? 1 : 0));
 }
 
 function halfToFloat(h: number): number {
@@ -148,6 +190,17 @@ function halfToFloat(h: number): number {
   if (exp === 0) return sign * Math.pow(2, -14) * (frac / 1024);
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * Math.pow(2, exp - 15) * (1 + frac / 1024);
+}
+
+let halves: Float32Array | undefined;
+
+/** Every half's value, by its bits (256 KB, made once): a lookup is far faster than halfToFloat per value. */
+function halfTable(): Float32Array {
+  if (!halves) {
+    halves = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halves[h] = halfToFloat(h);
+  }
+  return halves;
 }
 
 /** The values of a floating-point tensor as float32 (F32 as is; F64, F16 and BF16 converted). */
@@ -162,9 +215,11 @@ export function toFloat32(t: RawTensor, name = 'tensor'): Float32Array {
     case 'F64':
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
       break;
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
+    case 'F16': {
+      const table = halfTable();
+      for (let i = 0; i < n; i++) out[i] = table[view.getUint16(2 * i, true)];
       break;
+    }
     case 'BF16': {
       const word = new DataView(new ArrayBuffer(4));
       for (let i = 0; i < n; i++) {

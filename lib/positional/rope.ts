@@ -11,8 +11,8 @@
  *  - as complex numbers: pair j is z_j = x[2j] + i x[2j+1], and RoPE multiplies it by e^(i t theta_j)
  *    (`rotateAsComplex` for one vector, `applyRope` for tensors: what the model uses).
  *
- * Because rotations compose, R_m^T R_n = R_(n-m), so the attention score <RoPE(q, m), RoPE(k, n)> = q^T R_(n-m) k
- * depends on the positions only through their difference.
+ * The attention score <RoPE(q, m), RoPE(k, n)> then depends on the positions only through their difference n - m
+ * (notebook 4 asks why).
  */
 import * as tf from '@tensorflow/tfjs';
 

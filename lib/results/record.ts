@@ -107,9 +107,14 @@ export function resolveProjectPath(file: string): string {
   return path.resolve(PROJECT_ROOT, file);
 }
 
-/** Absolute paths in a text (a corpus description) made relative to the project, or cut to their last part outside it. */
+/** Each absolute path in a text (a corpus description) replaced by what `replace` makes of it. */
+export function replaceAbsolutePaths(text: string, replace: (absolute: string) => string): string {
+  return text.replace(/(?<![\w.~-])\/(?:[\w.+-]+\/)*[\w.+-]+/g, replace);
+}
+
+/** Absolute paths in a text made relative to the project, or cut to their last part outside it. */
 export function withoutMachinePaths(text: string): string {
-  return text.replace(/(?<![\w.~-])\/(?:[\w.+-]+\/)*[\w.+-]+/g, (p) => {
+  return replaceAbsolutePaths(text, (p) => {
     const rel = projectPath(p);
     return path.isAbsolute(rel) ? path.basename(p) : rel;
   });

@@ -22,6 +22,8 @@ export interface SiteInfo {
   description: string;
   /** Footer of every page, e.g. when and at which scale the notebooks ran. */
   footer: string;
+  /** Pages beside the notebooks' (the "ask the models" page), listed on the index after the parts. */
+  also?: { href: string; title: string; text: string }[];
 }
 
 export interface BuiltSite {
@@ -180,7 +182,9 @@ export function writeSite(dir: string, notebooks: SiteNotebook[], info: SiteInfo
       return `<li>${/^\d/.test(r.title) ? '' : `<span class="num">Part ${i + 1}</span> · `}<a class="part" href="${r.page}">${escapeHtml(r.title)}</a>${r.summaryHtml ? `<p>${r.summaryHtml}</p>` : ''}${toc}</li>`;
     })
     .join('\n');
-  const index = `<h1>${escapeHtml(info.title)}</h1>\n<p>${escapeHtml(info.description)}</p>\n<ol class="parts">\n${items}\n</ol>`;
+  const also = (info.also ?? []).map((a) => `<li><a href="${escapeHtmlAttribute(a.href)}">${escapeHtml(a.title)}</a>: ${escapeHtml(a.text)}</li>`).join('\n');
+  const index = `<h1>${escapeHtml(info.title)}</h1>\n<p>${escapeHtml(info.description)}</p>\n<ol class="parts">\n${items}\n</ol>` +
+    (also ? `\n<h2>Also on this site</h2>\n<ul class="also">\n${also}\n</ul>` : '');
   fs.writeFileSync(path.join(dir, 'index.html'), page({ title: info.title, body: index, pages, info, figures: false }));
   return { dir, pages };
 }

@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { CharCorruptionDataset, DataError, MASK_CHAR, NameDataset, PAD_CHAR, Vocab, encodePrompt } from '../../lib/data';
 import { Rng } from '../../lib/util/random';
+import { expectEqual, expectThat, fail, num, show } from './check';
 
 const LONG_DOC =
   'Ada Lovelace was born in London in 1815 and wrote the first published program for the Analytical Engine, ' +
@@ -14,13 +15,18 @@ const SHORT_DOC = 'Oslo!';
 const CORPUS = [LONG_DOC, SHORT_DOC, '', 'ab', 'Where was Ondrej born? In Prague.'].join('\n');
 
 /** Split a decoded example string  prefix ⁇ suffix ⁇ masked □□□  into its parts (and check the padding). */
-function parseCorrupted(full: string): { prefix: string; suffix: string; masked: string; padding: number } {
+function parseCorrupted(full: string, call: string): { prefix: string; suffix: string; masked: string; padding: number } {
   const firstPad = full.indexOf(PAD_CHAR);
   const body = firstPad < 0 ? full : full.slice(0, firstPad);
   const padding = full.length - body.length;
-  assert.equal(full.slice(body.length), PAD_CHAR.repeat(padding), `PAD must only fill the end: ${JSON.stringify(full)}`);
+  expectThat(full.slice(body.length) === PAD_CHAR.repeat(padding), { call, expected: `PAD (${PAD_CHAR}) only at the end`, got: JSON.stringify(full), hint: 'pad after the rearranged text, up to block_size, and nowhere else.' });
   const pieces = body.split(MASK_CHAR);
-  assert.equal(pieces.length, 3, `expected exactly two MASKs in ${JSON.stringify(body)}`);
+  expectThat(pieces.length === 3, {
+    call,
+    expected: `prefix ${MASK_CHAR} suffix ${MASK_CHAR} masked, then padding: exactly two MASK characters (${MASK_CHAR})`,
+    got: `${pieces.length - 1} in ${JSON.stringify(full)}`,
+    hint: pieces.length === 2 ? 'the second MASK is missing: the masked span follows a MASK of its own, after the suffix.' : undefined,
+  });
   return { prefix: pieces[0], suffix: pieces[1], masked: pieces[2], padding };
 }
 
@@ -32,16 +38,18 @@ describe('part: span corruption', () => {
     const ds = new CharCorruptionDataset(vocab, CORPUS, blockSize);
     const rng = new Rng(1);
     const seen = new Set<number>();
+    const call = `corrupt(a ${LONG_DOC.length}-character document, rng) with block_size 32, 3000 draws (Rng(1))`;
     for (let k = 0; k < 3000; k++) {
       const p = ds.corrupt(LONG_DOC, rng);
-      assert.ok(p.truncatedLength >= 4 && p.truncatedLength <= 28, `truncatedLength ${p.truncatedLength} outside [4, 28]`);
-      assert.equal(p.prefix.length + p.masked.length + p.suffix.length, p.truncatedLength);
+      expectThat(p.truncatedLength >= 4 && p.truncatedLength <= 28, { call, expected: 'truncatedLength from 4 to 28 = floor(7 * 32 / 8)', got: `${p.truncatedLength} in draw ${k + 1}: ${show(p)}`, hint: p.truncatedLength > 28 ? 'draw the truncated length up to floor(7 * block_size / 8), not up to block_size.' : undefined });
+      expectThat(p.prefix.length + p.masked.length + p.suffix.length === p.truncatedLength, { call, expected: 'prefix + masked + suffix as long as truncatedLength', got: show(p) });
       seen.add(p.truncatedLength);
     }
-    assert.equal(seen.size, 25, `every length from 4 to 28 should occur in 3000 draws, saw ${[...seen].sort((a, b) => a - b)}`);
+    const lengths = [...seen].sort((a, b) => a - b);
+    expectThat(seen.size === 25, { call, expected: 'every length from 4 to 28 at least once', got: `the lengths ${lengths.join(', ')}`, hint: 'draw the length uniformly from 4 to floor(7 * block_size / 8), both ends included.' });
     for (let k = 0; k < 200; k++) {
       const p = ds.corrupt(SHORT_DOC, rng);
-      assert.ok(p.truncatedLength === 4 || p.truncatedLength === 5, `a 5-character document truncates to 4 or 5, got ${p.truncatedLength}`);
+      expectThat(p.truncatedLength === 4 || p.truncatedLength === 5, { call: `corrupt(${JSON.stringify(SHORT_DOC)}, rng), block_size 32`, expected: 'truncatedLength 4 or 5 (a document shorter than the drawn length is kept whole)', got: show(p) });
     }
   });
 
@@ -50,15 +58,16 @@ describe('part: span corruption', () => {
     const rng = new Rng(2);
     let emptyPrefix = 0;
     let emptySuffix = 0;
+    const call = 'corrupt(LONG_DOC, rng) with block_size 64, 2000 draws (Rng(2))';
     for (let k = 0; k < 2000; k++) {
       const p = ds.corrupt(LONG_DOC, rng);
-      assert.ok(p.masked.length >= 1, 'masked span must hold at least one character');
-      assert.ok(LONG_DOC.startsWith(p.prefix + p.masked + p.suffix), `${JSON.stringify(p)} does not rebuild the document's start`);
+      expectThat(p.masked.length >= 1, { call, expected: 'a masked span of at least one character', got: show(p) });
+      expectThat(LONG_DOC.startsWith(p.prefix + p.masked + p.suffix), { call, expected: 'prefix + masked + suffix = the document\'s first truncatedLength characters', got: show(p), hint: 'cut the truncated text in three consecutive pieces, in that order.' });
       if (p.prefix === '') emptyPrefix++;
       if (p.suffix === '') emptySuffix++;
     }
     // The span's position is random: it is not always at the start nor always at the end.
-    assert.ok(emptyPrefix < 1000 && emptySuffix < 1000, `span position looks fixed (empty prefix ${emptyPrefix}, empty suffix ${emptySuffix} of 2000)`);
+    expectThat(emptyPrefix < 1000 && emptySuffix < 1000, { call, expected: 'a span placed at random (empty prefix and empty suffix each in under half of the draws)', got: `empty prefix in ${emptyPrefix}, empty suffix in ${emptySuffix} of 2000`, hint: 'draw where the masked span starts, anywhere it fits.' });
   });
 
   it('[2 pts] the masked span is 1/4 of the truncated length on average (tolerance 0.025)', () => {
@@ -74,7 +83,8 @@ describe('part: span corruption', () => {
     const ratio = masked / truncated;
     // With 6000 draws the sampling error of this ratio is about 0.002; 0.025 admits uniform choices on
     // 1..L/2 - 1 (mean L/4) as well as 1..L/2 (mean L/4 + 1/2).
-    assert.ok(Math.abs(ratio - 0.25) < 0.025, `mean masked / mean truncated = ${ratio.toFixed(4)}, expected 0.25 +- 0.025`);
+    const hint = ratio > 0.4 ? 'the spans are about half the text: draw the masked length from 1 to about L/2, so that it is L/4 on average.' : ratio < 0.1 ? 'the spans are very short: draw the masked length from 1 to about L/2 (L the truncated length).' : undefined;
+    expectThat(Math.abs(ratio - 0.25) < 0.025, { call: 'mean masked length / mean truncatedLength over 6000 draws of corrupt(LONG_DOC, rng), block_size 128 (Rng(3))', expected: '0.25 +- 0.025', got: num(ratio), hint });
   });
 
   it('[3 pts] example: prefix MASK suffix MASK masked, padded to block_size, x and y shifted by one', () => {
@@ -84,16 +94,17 @@ describe('part: span corruption', () => {
     for (let k = 0; k < 300; k++) {
       const i = k % ds.length;
       const { x, y } = ds.example(i, rng);
-      assert.equal(x.length, blockSize - 1);
-      assert.equal(y.length, blockSize - 1);
-      for (let t = 0; t + 1 < x.length; t++) assert.equal(y[t], x[t + 1], `y[${t}] must equal x[${t + 1}]`);
+      const call = `example(${i}, rng) with block_size 48 (draw ${k + 1} from Rng(4)); document ${i}: ${JSON.stringify(ds.documents[i].slice(0, 60))}`;
+      expectThat(x.length === blockSize - 1 && y.length === blockSize - 1, { call, expected: 'x and y of length block_size - 1 = 47', got: `x ${x.length}, y ${y.length}` });
+      for (let t = 0; t + 1 < x.length; t++) {
+        if (y[t] !== x[t + 1]) fail([call, `  expected y[t] = x[t + 1] for every t`, `  got      y[${t}] = ${y[t]}, x[${t + 1}] = ${x[t + 1]}`, `  x = ${JSON.stringify(vocab.decode(x))}`, `  y = ${JSON.stringify(vocab.decode(y))}`, '  hint: x is the padded text without its last character, y the same without its first.']);
+      }
       const full = vocab.decode(x) + vocab.decode([y[y.length - 1]]);
-      assert.equal(full.length, blockSize);
-      const parts = parseCorrupted(full);
+      const parts = parseCorrupted(full, `${call}; x + last of y = ${JSON.stringify(full)}`);
       const doc = ds.documents[i];
-      assert.ok(parts.masked.length >= 1, 'masked content must follow the second MASK');
-      assert.ok(doc.startsWith(parts.prefix + parts.masked + parts.suffix), `parts of ${JSON.stringify(full)} do not rebuild the document's start`);
-      assert.equal(parts.padding, blockSize - (parts.prefix.length + parts.suffix.length + parts.masked.length + 2));
+      expectThat(parts.masked.length >= 1, { call, expected: 'masked content after the second MASK', got: JSON.stringify(full) });
+      expectThat(doc.startsWith(parts.prefix + parts.masked + parts.suffix), { call, expected: 'prefix + masked + suffix to rebuild the start of the document', got: `${show(parts)} from ${JSON.stringify(full)}`, hint: 'the order is prefix MASK suffix MASK masked.' });
+      expectThat(parts.padding === blockSize - (parts.prefix.length + parts.suffix.length + parts.masked.length + 2), { call, expected: 'PAD filling the rest of the block', got: JSON.stringify(full) });
     }
   });
 
@@ -101,10 +112,10 @@ describe('part: span corruption', () => {
     const ds = new CharCorruptionDataset(vocab, CORPUS, 64);
     const a = ds.example(0, new Rng(7));
     const b = ds.example(0, new Rng(7));
-    assert.deepEqual(Array.from(a.x), Array.from(b.x));
+    expectEqual(Array.from(b.x), Array.from(a.x), { call: 'example(0, new Rng(7)) twice', hint: 'draw every random number from the rng argument (not Math.random).' });
     const distinct = new Set<string>();
     for (let s = 0; s < 20; s++) distinct.add(Array.from(ds.example(0, new Rng(100 + s)).x).join(','));
-    assert.ok(distinct.size >= 10, `20 seeds gave only ${distinct.size} different examples`);
+    expectThat(distinct.size >= 10, { call: 'example(0, new Rng(seed)) for 20 seeds', expected: 'at least 10 different examples', got: String(distinct.size), hint: 'draw every random number from the rng argument.' });
   });
 
   it('[0 pts] lines shorter than 4 characters are not documents (provided code)', () => {
@@ -126,8 +137,17 @@ describe('part: NameDataset', () => {
     const { x, y } = ds.example(0);
     const P = PAD_CHAR;
     const M = MASK_CHAR;
-    assert.equal(vocab.decode(x), `Where was Ada born?${M}Paris${M}${P}${P}${P}`);
-    assert.equal(vocab.decode(y), `${P.repeat(18)}${M}Paris${M}${P}${P}${P}${P}`);
+    const s = `Where was Ada born?${M}Paris${M}${P.repeat(4)}`;
+    const call = `new NameDataset(vocab, [{ question: 'Where was Ada born?', answer: 'Paris' }], blockSize 30).example(0)`;
+    expectEqual(vocab.decode(x), s.slice(0, -1), { call: `${call}.x (decoded)`, hint: 'x is question MASK answer MASK, padded to block_size, without its last character.' });
+    expectEqual(vocab.decode(y), `${P.repeat(18)}${s.slice(19)}`, {
+      call: `${call}.y (decoded)`,
+      mistakes: [
+        { value: s.slice(1), hint: 'y is x shifted by one everywhere: the positions inside the question must be PAD (no loss on predicting the question).' },
+        { value: `${P.repeat(19)}${s.slice(20)}`, hint: 'one PAD too many: y[t] predicts x[t + 1], so the target at the question mark (t = 18) is the first MASK.' },
+        { value: `${P.repeat(17)}${s.slice(18)}`, hint: 'one PAD too few: only the targets of the question\'s own characters are PAD, so y starts with 18 = len(question) - 1 PADs.' },
+      ],
+    });
   });
 
   it('[2 pts] every example has block_size - 1 ids, and y is x shifted by one from the end of the question on', () => {
@@ -137,13 +157,13 @@ describe('part: NameDataset', () => {
     assert.equal(ds.length, 3);
     pairs.forEach((p, i) => {
       const { x, y } = ds.example(i);
-      assert.equal(x.length, blockSize - 1);
-      assert.equal(y.length, blockSize - 1);
+      const call = `example(${i}) for ${JSON.stringify(p.question)} -> ${JSON.stringify(p.answer)}, blockSize 40; x = ${JSON.stringify(vocab.decode(x))}, y = ${JSON.stringify(vocab.decode(y))}`;
+      expectThat(x.length === blockSize - 1 && y.length === blockSize - 1, { call, expected: 'x and y of length 39', got: `x ${x.length}, y ${y.length}` });
       const q = p.question.length;
-      for (let t = 0; t < q - 1; t++) assert.equal(y[t], vocab.padId, `y[${t}] is inside the question: must be PAD`);
-      for (let t = q - 1; t + 1 < x.length; t++) assert.equal(y[t], x[t + 1], `y[${t}] must equal x[${t + 1}]`);
-      assert.equal(y[q - 1], vocab.maskId, 'the target after the question mark is MASK');
-      assert.equal(vocab.decode(y.slice(q, q + p.answer.length)), p.answer, 'then the answer');
+      for (let t = 0; t < q - 1; t++) expectThat(y[t] === vocab.padId, { call, expected: `PAD at y[${t}] (inside the question)`, got: JSON.stringify(vocab.decode([y[t]])) });
+      for (let t = q - 1; t + 1 < x.length; t++) expectThat(y[t] === x[t + 1], { call, expected: `y[${t}] = x[${t + 1}]`, got: `${JSON.stringify(vocab.decode([y[t]]))} and ${JSON.stringify(vocab.decode([x[t + 1]]))}` });
+      expectThat(y[q - 1] === vocab.maskId, { call, expected: `MASK at y[${q - 1}], the target after the question mark`, got: JSON.stringify(vocab.decode([y[q - 1]])) });
+      expectEqual(vocab.decode(y.slice(q, q + p.answer.length)), p.answer, { call: `${call}: the answer after it` });
     });
   });
 
@@ -151,8 +171,9 @@ describe('part: NameDataset', () => {
     const ds = new NameDataset(vocab, [{ question: 'Where was Ondřej Økland born?', answer: 'Paris', line: 1 }], 40);
     const { x } = ds.example(0);
     const expected = 'Where was Ondrej Okland born?' + MASK_CHAR;
-    assert.equal(vocab.decode(x.slice(0, expected.length)), expected);
-    assert.deepEqual(encodePrompt(vocab, 'Where was Ondřej Økland born?'), Array.from(x.slice(0, expected.length)));
+    const call = "new NameDataset(vocab, [{ question: 'Where was Ondřej Økland born?', answer: 'Paris' }], 40).example(0).x";
+    expectEqual(vocab.decode(x.slice(0, expected.length)), expected, { call, hint: 'encode with the vocabulary\'s own encode, which folds letters like ř and Ø to ASCII (as encodePrompt does).' });
+    expectEqual(Array.from(x.slice(0, expected.length)), encodePrompt(vocab, 'Where was Ondřej Økland born?'), { call: `${call} against encodePrompt(vocab, the question)` });
   });
 
   it('[0 pts] a question and answer too long for the block stop with an error naming the line (provided code)', () => {
