@@ -104,6 +104,10 @@ export class NameDataset {
  */
 export function describeExample(vocab: Vocab, ex: Example): string {
   const shown = (ids: Int32Array): string => vocab.decode(Array.from(ids)).replace(new RegExp(`${PAD_CHAR}+$`), `${PAD_CHAR}…`);
-  const counted = ex.y.reduce((n, id) => n + (id === vocab.padId ? 0 : 1), 0);
-  return `x: ${shown(ex.x)}\ny: ${shown(ex.y)}\n   ${counted} targets count`;
+  return `x: ${shown(ex.x)}\ny: ${shown(ex.y)}\n   ${countedTargets(vocab, ex)} targets count`;
+}
+
+/** How many targets of an example are not PAD: the positions its loss is averaged over. */
+export function countedTargets(vocab: Vocab, ex: Example): number {
+  return ex.y.reduce((n, id) => n + (id === vocab.padId ? 0 : 1), 0);
 }
