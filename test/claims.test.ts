@@ -11,7 +11,8 @@ import * as path from 'path';
 import { formatGap, formatScore, scoreOf, seOfDifference, standardErrorsApart } from '../lib/eval/score';
 import { answerCounts, londonSentence } from '../lib/eval/london';
 import { comparisonSentences, pretrainingFindings, readScoreTables, scoreChart, scoreTableHtml } from '../lib/viz/scores';
-import { CLAIMS, Claim, above, claimProblems, need, notAbove, notebookScores, recordProblems } from '../scripts/site/claims';
+import { CLAIMS, Claim, above, claimProblems, executedOutputs, figureHeatmap, figureLine, need, notAbove, notebookScores, printed, printedAll, recordProblems, within } from '../scripts/site/claims';
+import { Figure, heatmap, linePlot, normalizeFigure, sideBySide } from '../lib/viz/index';
 import { Notebook, toLines } from '../scripts/site/notebook';
 
 describe('scores with standard errors', () => {
@@ -169,6 +170,114 @@ describe('claims of the notebooks, checked on their executed copies', () => {
       assert.ok(prose.includes(c.says), `${file} does not say "${c.says}"`);
     }
   });
+});
+
+/** An executed notebook with one markdown cell of `prose` and one code cell that printed `out` and drew `figures`. */
+function printedNotebook(prose: string, out: string, figures: Figure[] = []): Notebook {
+  return {
+    cells: [
+      { cell_type: 'markdown', id: 'm', metadata: {}, source: toLines(prose) },
+      {
+        cell_type: 'code', id: 'c', metadata: {}, source: [], execution_count: 1,
+        outputs: [
+          { output_type: 'stream', name: 'stdout', text: toLines(out) },
+          { output_type: 'stream', name: 'stderr', text: ['share < 0.1 (c is nearly v_b): 0.999\n'] },
+          ...figures.map((f) => ({ output_type: 'display_data' as const, metadata: {}, data: { 'application/vnd.plotly.v1+json': normalizeFigure(f), 'text/plain': 'plotly figure' } })),
+        ],
+      },
+    ],
+    metadata: { kernelspec: { name: 'workbook-tslab' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+describe('claims on what a notebook printed and drew', () => {
+  const figures = [
+    linePlot([{ name: 'a', y: [3, 2, 1] }, { name: 'b', y: [0, 1, 2] }], { title: 'lines' }),
+    sideBySide([heatmap([[1, 2]], { title: 'left' }), heatmap([[3, 4], [5, 6]], { title: 'right' })]),
+  ];
+  const out = executedOutputs(printedNotebook('', 'x = 1.5, y = 2e-7\nx = -3\n', figures));
+
+  it('read the printed numbers (standard output only) and the figures\' data, or say what is missing', () => {
+    assert.deepEqual(printed(out, /x = ([-\d.]+), y = ([-\d.e+]+)/), [1.5, 2e-7]);
+    assert.deepEqual(printedAll(out, /x = ([-\d.]+)/), [1.5, -3]);
+    assert.throws(() => printed(out, /z = (\d)/), /the notebook prints no line matching \/z = \(\\d\)\//);
+    assert.throws(() => printed(out, /share < 0\.1/), /prints no line/, 'standard error does not count');
+    assert.deepEqual(figureLine(out, 'lines', 'b'), [0, 1, 2]);
+    assert.deepEqual(figureHeatmap(out, 'right'), [[3, 4], [5, 6]]);
+    assert.deepEqual(figureHeatmap(out, 'left'), [[1, 2]]);
+    assert.throws(() => figureLine(out, 'lines', 'c'), /the figure "lines" has no line "c"/);
+    assert.throws(() => figureHeatmap(out, 'middle'), /the notebook shows no figure or panel titled "middle"/);
+    assert.equal(within('x', 1, 0, 1), undefined);
+    assert.equal(within('x', 1.5, 0, 1), 'x is 1.5, outside [0, 1]');
+  });
+
+  // For each listed claim on printed lines or figures: what the executed notebook shows (the numbers of a build),
+  // and a change of those numbers that the sentence does not survive.
+  const evenMix = (one: number[], two: number[]): Figure[] => [linePlot([{ name: 'one head', y: one }, { name: 'two heads', y: two }], { title: 'Draws within 0.05 of the even mix' })];
+  const ropeBands = (z: number[][]): Figure[] => [sideBySide([heatmap([[1]], { title: 'identical tokens, no positions' }), heatmap(z, { title: 'identical tokens, with RoPE' })])];
+  const gapLines = (without: string): string => ['the', 'cat', 'sat', 'on', 'mat'].map((w) => `${w.padEnd(4)} |z_A - z_B| without positions ${w === 'on' ? without : '1.8e-7'}, with positions 0.362`).join('\n');
+  const toyTask = (none: string): string => `none       final loss 1.642, accuracy on fresh sequences ${none}%\nlearned    final loss 0.000, accuracy on fresh sequences 100.0%\nsinusoidal final loss 0.002, accuracy on fresh sequences 100.0%`;
+  const cases: { notebook: string; starts: string; good: [string, Figure[]]; bad: [string, Figure[]]; why: RegExp }[] = [
+    {
+      notebook: '01', starts: 'The histogram has two spikes',
+      good: ['share < 0.1 (c is nearly v_b): 0.464\nshare > 0.9 (c is nearly v_a): 0.461', []],
+      bad: ['share < 0.1 (c is nearly v_b): 0.400\nshare > 0.9 (c is nearly v_a): 0.461', []],
+      why: /the share of draws between 0\.1 and 0\.9 is 0\.139, outside \[0, 0\.1\]/,
+    },
+    {
+      notebook: '02', starts: 'The single head splits',
+      good: ['within 0.05 of an even mix: one head 0.006, two heads 0.895\ntwo heads, share < 0.1 (head 1 missed k_a): 0.080\npredicted by the derivation: P(gamma < 0) = 0.079', []],
+      bad: ['within 0.05 of an even mix: one head 0.006, two heads 0.895\ntwo heads, share < 0.1 (head 1 missed k_a): 0.150\npredicted by the derivation: P(gamma < 0) = 0.079', []],
+      why: /two heads' share of draws near 0 is 0\.15, outside \[0\.049, 0\.109\]/,
+    },
+    {
+      notebook: '02', starts: 'As $\\beta$ grows',
+      good: ['', evenMix([0.244, 0.126, 0.052, 0.022, 0.008, 0, 0], [0.436, 0.35, 0.698, 0.834, 0.888, 0.906, 0.916])],
+      bad: ['', evenMix([0.244, 0.126, 0.052, 0.022, 0.008, 0, 0], [0.436, 0.35, 0.698, 0.834, 0.888, 0.7, 0.6])],
+      why: /two heads' share at the largest beta is 0\.6, outside \[0\.85, 1\]/,
+    },
+    { notebook: '03', starts: 'Without positions the distances', good: [gapLines('4.0e-7'), []], bad: [gapLines('2.0e-3'), []], why: /the largest distance without positions is 0\.002, outside \[0, 0\.00001\]/ },
+    { notebook: '03', starts: 'Without positions the loss stalls', good: [toyTask('35.6'), []], bad: [toyTask('97.0'), []], why: /the accuracy without positions \(%\) is 97, outside \[0, 60\]/ },
+    {
+      notebook: '04', starts: 'Not merely close',
+      good: ['numbers: max difference over 500 (vector, position) pairs = 0.00e+0\ntensors (2, 4, 16, 32), float32: max difference = 0.00e+0', []],
+      bad: ['numbers: max difference over 500 (vector, position) pairs = 0.00e+0\ntensors (2, 4, 16, 32), float32: max difference = 1.19e-7', []],
+      why: /the largest difference on tensors is 1\.19e-7, outside \[0, 0\]/,
+    },
+    {
+      notebook: '04', starts: 'the curves of the score',
+      good: ['largest difference between the curves for m = 40 and m = 1000: 1.61e-13', []],
+      bad: ['largest difference between the curves for m = 40 and m = 1000: 2.00e-2', []],
+      why: /the largest difference between the curves is 0\.02/,
+    },
+    {
+      notebook: '04', starts: 'With RoPE the weights fall into bands',
+      good: ['', ropeBands([[0.5, 0.3, 0.2], [0.25, 0.5, 0.25], [0.2, 0.3, 0.5]])],
+      bad: ['', ropeBands([[0.5, 0.3, 0.2], [0.5, 0.25, 0.25], [0.2, 0.3, 0.5]])],
+      why: /query 1 puts its largest weight on key 0, not on itself/,
+    },
+    {
+      notebook: '06', starts: 'Each measured mean sits',
+      good: ['40000 draws: mean L = 26.16, mean m = 6.42, mean m / mean L = 0.2455, mean of m/L = 0.2440\nover 52 lengths, the measured mean of m is at most 2.76 standard errors from (K + 1) / 2', []],
+      bad: ['40000 draws: mean L = 26.16, mean m = 6.42, mean m / mean L = 0.2455, mean of m/L = 0.2440\nover 52 lengths, the measured mean of m is at most 6.10 standard errors from (K + 1) / 2', []],
+      why: /predicted mean \(in standard errors\) is 6\.1, outside \[0, 4\]/,
+    },
+  ];
+
+  for (const c of cases) {
+    it(`notebook ${c.notebook}: "${c.starts}..." holds on the build's numbers and fails on others`, () => {
+      const claim = CLAIMS.find((x) => x.notebook === c.notebook && x.says.startsWith(c.starts));
+      assert.ok(claim, `no claim of notebook ${c.notebook} starting "${c.starts}"`);
+      const name = `${c.notebook}-x.ipynb`;
+      assert.deepEqual(claimProblems(name, printedNotebook(claim.says, ...c.good), [claim]), []);
+      const problems = claimProblems(name, printedNotebook(claim.says, ...c.bad), [claim]);
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0], c.why);
+      assert.match(claimProblems(name, printedNotebook(claim.says, ''), [claim]).join('\n'), /does not hold: the notebook (prints no line|shows no figure)/);
+    });
+  }
 });
 
 describe('a notebook\'s scores against the recorded rows', () => {
