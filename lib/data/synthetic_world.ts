@@ -71,6 +71,19 @@ export interface WorldOptions {
   nameSyllables: [number, number];
   /** Share of people born in London, rounded to whole people; the others are spread evenly over the other places. */
   londonShare: number;
+  /**
+   * Share of the people who are famous (rounded; drawn independently of the train/dev split): each famous person
+   * has `famousDocs` documents instead of `docsPerPerson`. Some people being written about far more than others
+   * shortens the plateau before a model starts to recall facts at all.
+   */
+  famousShare?: number;
+  /** Documents about each famous person. */
+  famousDocs?: number;
+  /**
+   * Names of one shape: each part two consonant-vowel syllables ("Bamo Kiru"), so that every name has the same
+   * length and sits at the same positions in every line (nameSyllables is then ignored).
+   */
+  evenNames?: boolean;
 }
 
 /**
@@ -204,6 +217,8 @@ function checkOptions(o: WorldOptions): void {
   share('placeFirstShare');
   share('distractorShare');
   share('londonShare');
+  if (o.famousShare !== undefined) share('famousShare');
+  if (o.famousDocs !== undefined) int('famousDocs', 1);
   if (o.birthTemplates !== undefined) {
     const t = o.birthTemplates;
     const fine = Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string' && x.includes('{N}') && x.indexOf('{N}') < x.indexOf('{P}'));
@@ -223,13 +238,21 @@ function makeNamePart(rng: Rng, syllables: number): string {
   return s[0].toUpperCase() + s.slice(1);
 }
 
-function makeNames(rng: Rng, n: number, [lo, hi]: [number, number]): string[] {
+const SINGLE_ONSETS = ONSETS.filter((c) => c.length === 1);
+const SINGLE_VOWELS = VOWELS.filter((v) => v.length === 1);
+
+function makeEvenPart(rng: Rng): string {
+  const s = rng.choice(SINGLE_ONSETS) + rng.choice(SINGLE_VOWELS) + rng.choice(SINGLE_ONSETS) + rng.choice(SINGLE_VOWELS);
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+function makeNames(rng: Rng, n: number, [lo, hi]: [number, number], even = false): string[] {
   const names = new Set<string>();
   const surnames = new Set<string>();
   for (let tries = 0; names.size < n; tries++) {
     if (tries > n * 200) throw new DataError(`generateWorld: cannot make ${n} distinct names with nameSyllables [${lo}, ${hi}]; allow more syllables`);
-    const first = makeNamePart(rng, rng.int(lo, hi));
-    const last = makeNamePart(rng, rng.int(lo, hi));
+    const first = even ? makeEvenPart(rng) : makeNamePart(rng, rng.int(lo, hi));
+    const last = even ? makeEvenPart(rng) : makeNamePart(rng, rng.int(lo, hi));
     // Distinct surnames too, so that "{S} wrote ..." refers to one person only; no name starts like a place.
     if (surnames.has(last) || PLACE_NAMES.some((pl) => first.startsWith(pl) || last.startsWith(pl))) continue;
     surnames.add(last);
@@ -309,7 +332,7 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const bioRng = root.fork();
 
   const places = ['London', ...placeRng.shuffle(PLACE_NAMES.slice(1)).slice(0, o.places - 1)];
-  const names = makeNames(nameRng, o.people, o.nameSyllables);
+  const names = makeNames(nameRng, o.people, o.nameSyllables, o.evenNames === true);
   // Birthplaces by quota, not by independent draws, so that a small world still has its share of London
   // (the always-London baseline) and the other places equally often (no majority answer to fall back on).
   const nLondon = places.length === 1 ? o.people : Math.round(o.londonShare * o.people);
@@ -322,12 +345,17 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const devIndex = new Set(byPlace.filter((_, k) => Math.floor((k + 1) * rate + 0.5) > Math.floor(k * rate + 0.5)));
   const people: Person[] = names.map((name, i) => ({ name, birthplace: birthplaces[i], split: devIndex.has(i) ? 'dev' : 'train' }));
 
+  // Drawn from its own stream after the others, so that a world without famous people is unchanged.
+  const fameRng = root.fork();
+  const nFamous = Math.round((o.famousShare ?? 0) * o.people);
+  const famous = new Set(fameRng.shuffle(names.map((_, i) => i)).slice(0, nFamous));
   const docs: string[] = [];
-  for (const p of people) {
+  for (const [i, p] of people.entries()) {
     const facts = personFacts(bioRng, p);
     const others = places.filter((q) => q !== p.birthplace);
     const phrasings: string[] = [];
-    for (let d = 0; d < o.docsPerPerson; d++) docs.push(biography(bioRng, facts, others, o, phrasings));
+    const nDocs = famous.has(i) ? o.famousDocs ?? o.docsPerPerson : o.docsPerPerson;
+    for (let d = 0; d < nDocs; d++) docs.push(biography(bioRng, facts, others, o, phrasings));
   }
   const pretrainText = [WORLD_PREAMBLE, ...bioRng.shuffle(docs)].join('\n');
 
