@@ -14,6 +14,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { notebookCorpusChoice } from '../lib/data/corpus';
+import { claimProblems, recordProblems } from './site/claims';
 import { executeNotebook, NotebookExecutionError, prepareKernel } from './site/execute';
 import { readNotebook } from './site/notebook';
 import { SiteNotebook, writeSite } from './site/site';
@@ -147,6 +149,10 @@ export async function build(o: BuildOptions): Promise<void> {
   }
   const figures = site.pages.reduce((n, p) => n + p.figures, 0);
   console.log(`site: ${path.relative(process.cwd(), path.join(o.siteDir, 'index.html'))} (${site.pages.length} page(s), ${figures} figure(s))`);
+  // What the prose says of the results must hold in them, and notebook 7's scores must be the recorded rows.
+  const corpus = notebookCorpusChoice();
+  const problems = notebooks.flatMap(({ name, nb }) => [...claimProblems(name, nb), ...recordProblems(name, nb, ROOT, corpus)]);
+  if (problems.length > 0) throw new Error(`the executed notebooks contradict their text or the records:\n  ${problems.join('\n  ')}`);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -4,7 +4,7 @@
 # (predictions/<id>.txt); models, and the --outputs copies that tell this script a step is done, go to
 # results/tmp/ (git-ignored). Notebook 8 reads the records; nothing in it is typed by hand.
 #
-#   scripts/results.sh synthetic     the four rows on the synthetic world (minutes)
+#   scripts/results.sh synthetic     the four rows on the synthetic world, as notebook 7 runs them (minutes)
 #   scripts/results.sh real          the real corpus: London, then pretraining runs of growing length for
 #                                    vanilla and RoPE, each finetuned and evaluated (needs MINGPT_DATA_DIR
 #                                    or data/birthplaces/; about half an hour on a 2-core CPU)
@@ -46,11 +46,12 @@ cd "$(dirname "$0")/.."
 
 SEED=${SEED:-0}
 SYN_SCALE=${SYN_SCALE:-smoke}
-# An 80-person world that the smoke model memorises in about 150 epochs (measured: recall of "NAME was born in"
-# 60/60 train and 20/20 dev people); every option is spelled out so that a change of the defaults changes nothing.
-SYN_WORLD=${SYN_WORLD:-'{"seed":0,"people":80,"places":16,"devFraction":0.25,"docsPerPerson":3,"mentionsPerDoc":2,"fillerSentences":0,"templates":4,"placeFirstShare":0.05,"birthplaceFirst":true,"distractorShare":0,"nameSyllables":[1,2],"londonShare":0.05}'}
-SYN_PRETRAIN=${SYN_PRETRAIN:---epochs 150}
-SYN_FINETUNE=${SYN_FINETUNE:---epochs 15 --learning-rate 6e-4}
+# The synthetic rows are notebook 7's run, made by the command: the default world (DEFAULT_WORLD_OPTIONS, the one
+# notebooks 5 to 7 generate), the smoke preset unchanged, seed 0. The build checks that notebook 7 shows these
+# numbers (scripts/site/claims.ts), so a change of the world or the preset means running this again.
+SYN_WORLD=${SYN_WORLD:-'{}'}
+SYN_PRETRAIN=${SYN_PRETRAIN:-}
+SYN_FINETUNE=${SYN_FINETUNE:-}
 REAL_SCALE=${REAL_SCALE:-smoke}
 # Pretraining lengths on the real corpus, in epochs (at smoke scale, about 13 s an epoch on a quiet 2-core CPU).
 REAL_EPOCHS=${REAL_EPOCHS:-3 10 30}

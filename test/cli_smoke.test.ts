@@ -10,6 +10,7 @@ import * as path from 'path';
 import { generateWorld } from '../lib/data/synthetic_world';
 import { answerProfile } from '../lib/eval/answers';
 import { readRunRecords } from '../lib/results/record';
+import { SCALES } from '../lib/mingpt/presets';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'mingpt.js');
@@ -77,8 +78,8 @@ describe('mingpt smoke run on the synthetic world: pretrain -> finetune -> evalu
     const [preRecord, ftRecord, evRecord] = (['pretrain', 'finetune', 'evaluate'] as const).map((v) => records.find((r) => r.verb === v)!);
     assert.deepEqual(preRecord.preset, { base: 'smoke', overrides: {} });
     assert.equal(preRecord.corpus, 'synthetic');
-    assert.equal(preRecord.curve!.length, 30, 'one point per epoch');
-    assert.equal(preRecord.trainer!.maxEpochs, 30);
+    assert.equal(preRecord.curve!.length, SCALES.smoke.pretrain.epochs, 'one point per epoch');
+    assert.equal(preRecord.trainer!.maxEpochs, SCALES.smoke.pretrain.epochs);
     assert.equal(preRecord.model!.dropout, 0);
     // Lineage by id: each run names the run whose checkpoint it read, and keeps its predictions under its id.
     assert.equal(ftRecord.parent, preRecord.id);

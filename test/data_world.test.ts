@@ -99,8 +99,8 @@ describe('data: synthetic world', () => {
     assert.equal(count(w.dev, 'London'), 5, 'a quarter of the London-born are in dev');
     for (const p of others) assert.ok(Math.abs(count(w.dev, p) - 4.5) <= 1, `${p} has ${count(w.dev, p)} dev people, expected 4 or 5`);
     const d = generateWorld();
-    assert.equal(count([...d.train, ...d.dev], 'London'), 8, 'the default world: 8 of 160 born in London');
-    assert.equal(count(d.dev, 'London'), 2, '2 of 40 dev answers are London: the baseline scores 5%, as on the real dev set');
+    assert.equal(count([...d.train, ...d.dev], 'London'), 14, 'the default world: 14 of 280 born in London');
+    assert.equal(count(d.dev, 'London'), 10, '10 of 200 dev answers are London: the baseline scores 5%, as on the real dev set');
     const plain = generateWorld(PLAIN_WORLD_OPTIONS);
     assert.equal(count(plain.dev, 'London'), 1, 'the plain world: 1 of 12');
   });
@@ -126,6 +126,24 @@ describe('data: synthetic world', () => {
     }
   });
 
+  it('evenNames gives every name one shape; famous people get famousDocs lines, drawn across train and dev', () => {
+    const even = generateWorld({ seed: 3, people: 60, evenNames: true });
+    // Consonant, vowel, consonant, vowel: two parts of four letters, one name length for all.
+    for (const p of even.people) assert.match(p.name, /^[^AEIOU][aeiou][^aeiou][aeiou] [^AEIOU][aeiou][^aeiou][aeiou]$/);
+    const plainLines = (w: ReturnType<typeof generateWorld>, name: string): number =>
+      w.pretrainText.split('\n').filter((l) => l.startsWith(`${name},`) || l.includes(` ${name} `) || l.startsWith(`${name} `)).length;
+    const fame = generateWorld({ seed: 3, people: 40, docsPerPerson: 1, famousShare: 0.25, famousDocs: 4, templates: 1 });
+    const counts = fame.people.map((p) => plainLines(fame, p.name));
+    assert.equal(counts.filter((c) => c === 4).length, 10, 'a quarter of 40 people have 4 lines');
+    assert.equal(counts.filter((c) => c === 1).length, 30, 'the others have one');
+    const famousSplits = new Set(fame.people.filter((_, i) => counts[i] === 4).map((p) => p.split));
+    assert.deepEqual([...famousSplits].sort(), ['dev', 'train'], 'fame is drawn independently of the split');
+    const without = generateWorld({ seed: 3, people: 40, docsPerPerson: 1, templates: 1 });
+    assert.deepEqual(without.people, fame.people, 'fame changes the text only, not who is born where or the split');
+    assert.throws(() => generateWorld({ famousShare: 2 }), isDataError(/option famousShare must be a number in \[0, 1\]/));
+    assert.throws(() => generateWorld({ famousDocs: 0 }), isDataError(/option famousDocs must be an integer in \[1, Infinity\]/));
+  });
+
   it('rejects bad options, naming the option', () => {
     assert.throws(() => generateWorld({ people: 1 }), isDataError(/option people must be an integer in \[2, Infinity\], got 1/));
     assert.throws(() => generateWorld({ places: PLACE_NAMES.length + 1 }), isDataError(/option places/));
@@ -135,17 +153,28 @@ describe('data: synthetic world', () => {
     assert.throws(() => generateWorld({ people: 2000, nameSyllables: [1, 1] }), isDataError(/cannot make 2000 distinct names/));
   });
 
-  it('defaults to a small world sized for minutes of CPU training', () => {
+  it('defaults to the lesson world: 200 dev questions, short lines, each person in two phrasings', () => {
     const w = generateWorld();
     assert.equal(w.options.people, DEFAULT_WORLD_OPTIONS.people);
-    assert.ok(w.people.length >= 40 && w.people.length <= 200);
-    const lens = w.pretrainText.split('\n').slice(1).map((d) => d.length);
+    assert.equal(w.dev.length, 200, 'enough dev questions that a gap of a few points is several standard errors');
+    const lines = w.pretrainText.split('\n').slice(1);
+    const lens = lines.map((d) => d.length);
     const mean = lens.reduce((a, b) => a + b, 0) / lens.length;
-    assert.ok(mean < 140, `biographies average ${mean.toFixed(0)} characters, short enough for block 128`);
+    assert.ok(mean < 40, `biographies average ${mean.toFixed(0)} characters: short lines, cheap to train on`);
+    for (const p of w.people) {
+      const mine = lines.filter((l) => l.includes(`${p.name} was born in ${p.birthplace}.`));
+      assert.equal(mine.length, 2, `two lines about ${p.name}`);
+      assert.ok(mine.some((l) => l.startsWith(p.name)) && mine.some((l) => /^In \d{4}, /.test(l)), `both phrasings for ${p.name}: ${mine.join(' | ')}`);
+    }
+    const counted = generateWorld({ seed: 1, people: 10, templates: 3 });
+    assert.equal(counted.options.birthTemplates, undefined, 'a world that counts its templates draws from NAME_FIRST_TEMPLATES');
+    const own = generateWorld({ seed: 1, people: 10, birthTemplates: ['{N} came from {P}.'], mentionsPerDoc: 1 });
+    for (const l of own.pretrainText.split('\n').slice(1)) assert.match(l, /^[A-Z][a-z]+ [A-Z][a-z]+ came from [A-Z][a-z]+\.$/);
+    assert.throws(() => generateWorld({ birthTemplates: ['{P} is where {N} was born.'] }), isDataError(/option birthTemplates must be a non-empty list of phrasings, each with \{N\} before \{P\}/));
     const plain = generateWorld(PLAIN_WORLD_OPTIONS);
     assert.match(describeWorld(plain), /^synthetic world \(seed 0\): 48 people \(36 train, 12 dev\), 12 places, 145 documents/);
     for (const d of plain.pretrainText.split('\n').slice(1)) assert.match(d, /^([A-Z][a-z]+ [A-Z][a-z]+) was born in ([A-Z][a-z]+)( in \d{4})?\. \1 was born in \2( in \d{4})?\.$/);
-    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 160 people \(120 train, 40 dev\), 24 places, 321 documents/);
+    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 280 people \(80 train, 200 dev\), 24 places, 561 documents/);
   });
 });
 
@@ -203,7 +232,7 @@ describe('data: finding the corpus', () => {
 
   it('reports a broken file of the real corpus with its name and line', () => {
     const broken = path.join(dir, 'broken');
-    writeWorld(generateWorld({ seed: 1, people: 5 }), broken);
+    writeWorld(generateWorld({ seed: 1, people: 5, devFraction: 0.25 }), broken);
     fs.appendFileSync(path.join(broken, 'birth_dev.tsv'), 'Where was Nobody born?   Paris\n');
     assert.throws(() => loadCorpus({ dataDir: broken }), isDataError(/birth_dev\.tsv line 2: no tab/));
   });

@@ -9,7 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { RECORD_FORMAT, RunRecord, writeRunRecord } from '../lib/results/record';
 import { Results, loadResults } from '../lib/results/load';
-import { COURSE_ACCURACY, computeSeries, courseTokens, guessProfiles, isCourseRecipe, recallPoints, scoreOf, seOfDifference, tableOf } from '../lib/results/pick';
+import { COURSE_ACCURACY, computeSeries, courseTokens, guessProfiles, isCourseRecipe, recallPoints, recordScore, tableOf } from '../lib/results/pick';
+import { seOfDifference } from '../lib/eval/score';
 import { bestTrial, heldOutTrials, overrideFlags, sweepOutcome } from '../lib/results/finetune_sweep';
 import { computeSection, formatCount, gap, recallSection, resultsTable, sweepSection } from '../lib/results/format';
 import type { QA } from '../lib/data/tsv';
@@ -215,13 +216,13 @@ describe('results (lib/results)', () => {
   });
 
   it('computes standard errors, gaps in standard errors of the difference, and counts for people', () => {
-    const a = scoreOf({ correct: 169, total: 500 });
-    const b = scoreOf({ correct: 7, total: 500 });
+    const a = recordScore({ correct: 169, total: 500 });
+    const b = recordScore({ correct: 7, total: 500 });
     assert.ok(Math.abs(a.se - Math.sqrt(0.338 * 0.662 / 500)) < 1e-12);
     assert.ok(Math.abs(seOfDifference(a, b) - Math.sqrt(a.se ** 2 + b.se ** 2)) < 1e-12);
     assert.equal(gap(a, b), '32.4 points above, 14.9 standard errors of the difference');
     assert.equal(gap(b, a), '32.4 points below, 14.9 standard errors of the difference');
-    assert.equal(gap(scoreOf({ correct: 0, total: 9 }), scoreOf({ correct: 0, total: 9 })), '0.0 points above, with no spread to measure it against');
+    assert.equal(gap(recordScore({ correct: 0, total: 9 }), recordScore({ correct: 0, total: 9 })), '0.0 points above, with no spread to measure it against');
     assert.deepEqual([formatCount(789), formatCount(45_600), formatCount(1_234_000), formatCount(2.5e9)], ['789', '45.6k', '1.23M', '2.50G']);
   });
 });

@@ -186,6 +186,50 @@ export function copyingSweep(setup: AttentionSetup, j: number, betas: readonly n
 }
 
 /**
+ * Attention with the averaging query for each beta: the weights on keys a and b and the distance |c - (v_a + v_b)/2|
+ * to the midpoint of their values.
+ */
+export function averagingSweep(setup: AttentionSetup, a: number, b: number, betas: readonly number[]): { beta: number; weightA: number; weightB: number; distance: number; result: AttentionResult }[] {
+  const midpoint = scale(add(setup.values[a], setup.values[b]), 0.5);
+  return betas.map((beta) => {
+    const result = singleHeadAttention(averagingQuery(setup.keys, a, b, beta), setup.keys, setup.values);
+    return { beta, weightA: result.weights[a], weightB: result.weights[b], distance: norm(sub(result.output, midpoint)), result };
+  });
+}
+
+/** Where the draws of a variance experiment put c, as shares of all draws (the notebooks' three regions). */
+export interface ShareFractions {
+  /** share of v_a below 0.1: c is nearly v_b. */
+  nearB: number;
+  /** share of v_a above 0.9: c is nearly v_a. */
+  nearA: number;
+  /** share of v_a within 0.05 of 1/2: c is (nearly) the even mix. */
+  evenMix: number;
+}
+
+/** The fraction of `shares` (shareOfA per draw) that fall near v_b, near v_a and near the even mix. */
+export function shareFractions(shares: readonly number[]): ShareFractions {
+  if (shares.length === 0) throw new Error('shareFractions: no shares');
+  let nearB = 0;
+  let nearA = 0;
+  let evenMix = 0;
+  for (const s of shares) {
+    if (s < 0.1) nearB++;
+    if (s > 0.9) nearA++;
+    if (Math.abs(s - 0.5) < 0.05) evenMix++;
+  }
+  return { nearB: nearB / shares.length, nearA: nearA / shares.length, evenMix: evenMix / shares.length };
+}
+
+/**
+ * For each beta, the fraction of draws of varianceExperiment (with `heads` heads, `samples` draws, seed `seed`)
+ * whose output lies within 0.05 of the even mix: how large beta must be before one or two heads average.
+ */
+export function evenMixByBeta(heads: 1 | 2, betas: readonly number[], opts: { samples: number; seed: number }): number[] {
+  return betas.map((beta) => shareFractions(varianceExperiment({ heads, samples: opts.samples, seed: opts.seed, beta }).shares).evenMix);
+}
+
+/**
  * The standard normal CDF Phi(x), from the error function (Abramowitz and Stegun 7.1.26, error below 1.5e-7):
  * for the predicted share of draws where a stretched key flips sign, P(gamma < 0) = Phi(-1 / sd).
  */

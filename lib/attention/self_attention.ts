@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/random';
+import { norm, sub } from './vector';
 
 export interface SelfAttentionWeights {
   query: tf.Tensor2D; // (d, d_k)
@@ -115,4 +116,47 @@ export function embedSentence(words: readonly string[], table: ReadonlyMap<strin
     return e;
   });
   return tf.tensor2d(rows);
+}
+
+/**
+ * A fixed input that looks random, for checks that need no seed: entry i of the (rows, cols) matrix, counted row by
+ * row, is sin(1.7 i + 0.3).
+ */
+export function sineInput(rows: number, cols: number): tf.Tensor2D {
+  if (!Number.isInteger(rows) || rows <= 0 || !Number.isInteger(cols) || cols <= 0) {
+    throw new Error(`sineInput: rows and cols must be positive integers, got ${rows} and ${cols}`);
+  }
+  return tf.tensor2d(Array.from({ length: rows * cols }, (_, i) => Math.sin(1.7 * i + 0.3)), [rows, cols]);
+}
+
+/**
+ * The output row Z[t] of each word of `sentence`, keyed by the (lower-cased) word; a word that occurs twice keeps
+ * the row of its last occurrence. With `positions` E (T, d) the layer reads X + E instead of X.
+ */
+export function outputsByWord(sentence: readonly string[], table: ReadonlyMap<string, number[]>, w: SelfAttentionWeights, positions?: tf.Tensor2D): Map<string, number[]> {
+  const Z = tf.tidy(() => {
+    const X = embedSentence(sentence, table);
+    if (positions && (positions.shape[0] !== X.shape[0] || positions.shape[1] !== X.shape[1])) {
+      throw new Error(`outputsByWord: positions have shape [${positions.shape.join(', ')}], expected [${X.shape.join(', ')}] (one row per word)`);
+    }
+    return selfAttention(positions ? X.add(positions) : X, w).arraySync();
+  });
+  return new Map(sentence.map((word, i) => [word.toLowerCase(), Z[i]]));
+}
+
+/**
+ * The same words in two orders: for each distinct word of `a` (in order of first appearance), the distance
+ * |z_a(word) - z_b(word)| between its outputs in the two sentences. Without positions self-attention is
+ * permutation-equivariant, so every distance is 0 up to float rounding; positions E make them differ.
+ */
+export function wordOrderGap(a: readonly string[], b: readonly string[], table: ReadonlyMap<string, number[]>, w: SelfAttentionWeights, positions?: tf.Tensor2D): { words: string[]; distances: number[] } {
+  const za = outputsByWord(a, table, w, positions);
+  const zb = outputsByWord(b, table, w, positions);
+  const words = [...za.keys()];
+  const distances = words.map((word) => {
+    const other = zb.get(word);
+    if (!other) throw new Error(`wordOrderGap: "${word}" is in the first sentence but not in the second`);
+    return norm(sub(za.get(word)!, other));
+  });
+  return { words, distances };
 }

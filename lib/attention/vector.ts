@@ -29,6 +29,14 @@ export function norm(a: readonly number[]): number {
   return Math.sqrt(dot(a, a));
 }
 
+/** The largest |a_i - b_i|: how far apart two results that should be equal are, coordinate by coordinate. */
+export function maxAbsDifference(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) throw new Error(`maxAbsDifference: vectors of different lengths ${a.length} and ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
 /** sum_i w_i v_i */
 export function weightedSum(weights: readonly number[], vectors: readonly (readonly number[])[]): Vec {
   if (weights.length !== vectors.length) throw new Error(`weightedSum: ${weights.length} weights for ${vectors.length} vectors`);

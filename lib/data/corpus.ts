@@ -107,6 +107,19 @@ export function readRealCorpus(dir: string, via = 'dataDir'): Corpus {
   return { source, dir, pretrainText, train, dev, testQuestions, files, description };
 }
 
+/**
+ * The corpus the training notebooks (5 to 7) use: the environment variable WORKBOOK_CORPUS ('synthetic',
+ * 'real' or 'auto'), by default the synthetic world, even where the real corpus is present. At the `smoke`
+ * scale the world shows pretraining at work in minutes; a model that small learns next to nothing from the
+ * real corpus in that time (its lesson takes hours there: notebook 8 shows recorded runs).
+ */
+export function notebookCorpusChoice(env: Readonly<Record<string, string | undefined>> = process.env): CorpusChoice {
+  const v = (env.WORKBOOK_CORPUS ?? '').trim();
+  if (v === '') return 'synthetic';
+  if (v === 'synthetic' || v === 'real' || v === 'auto') return v;
+  throw new DataError(`WORKBOOK_CORPUS must be synthetic, real or auto, got ${JSON.stringify(v)}`);
+}
+
 /** The corpus to train on (see the module comment for how 'auto', 'real' and 'synthetic' choose). */
 export function loadCorpus(opts: LoadCorpusOptions = {}): Corpus {
   const choice = opts.corpus ?? 'auto';

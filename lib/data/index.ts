@@ -10,6 +10,7 @@ export * from './hold_out';
 export type { EvalSet, QA, Question } from './tsv';
 export * from './name_dataset';
 export * from './char_corruption';
+export * from './span_stats';
 export * from './batch';
 export * from './synthetic_world';
 export * from './corpus';

@@ -97,3 +97,17 @@ export class NameDataset {
     // END SOLUTION
   }
 }
+
+/**
+ * An example as it is printed in notebook 5: x and y decoded, the run of padding at the end shown as "□…",
+ * and how many targets count (the non-PAD ones).
+ */
+export function describeExample(vocab: Vocab, ex: Example): string {
+  const shown = (ids: Int32Array): string => vocab.decode(Array.from(ids)).replace(new RegExp(`${PAD_CHAR}+$`), `${PAD_CHAR}…`);
+  return `x: ${shown(ex.x)}\ny: ${shown(ex.y)}\n   ${countedTargets(vocab, ex)} targets count`;
+}
+
+/** How many targets of an example are not PAD: the positions its loss is averaged over. */
+export function countedTargets(vocab: Vocab, ex: Example): number {
+  return ex.y.reduce((n, id) => n + (id === vocab.padId ? 0 : 1), 0);
+}

@@ -15,18 +15,20 @@
  * - the answer distribution: `londonShare`, the share of people born in London (5% in the real dev set,
  *   which is what the always-"London" baseline scores); every other place is equally common, and the dev
  *   people are spread over the places in the same proportions.
- * Two presets. DEFAULT_WORLD_OPTIONS (160 people, 40 dev, 24 places, two documents per person, each a
- * birth sentence, another fact and a second birth sentence in eight phrasings) is the varied world the CLI's
- * `--corpus synthetic` and its smoke tests use. PLAIN_WORLD_OPTIONS (48 people, 12 dev, 12 places, three
- * documents per person of two birth sentences in two phrasings) is the plainest world measured to be
- * memorised in minutes on a CPU. Two things limit learning. (1) How often a name and its place are seen
- * together: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, so with
- * block 64-72 both are visible in only 40-50% of the examples (65% with block 128), and exposures per step
- * scale as 1 / people. (2) How plain the text is. Measured with a 2x128 GPT, block 64, batch 32, lr 6e-3
- * cosine over the run, probing "NAME was born in " after pretraining: the plain world, 750 steps: 14/30
- * train and 5/12 dev people right; 48 people with one birth sentence and one other fact per document in
- * eight phrasings: 3/30; 80 people, two birth sentences in four phrasings, 960 steps: 2/30; the default
- * world, 660 steps: 0/30.
+ * Two presets. DEFAULT_WORLD_OPTIONS is the world of notebooks 5 to 7, of the CLI's `--corpus synthetic` and of
+ * notebook 8's synthetic rows: 280 people, 200 of them dev questions (so that a gap of a few points is several
+ * standard errors), 24 places, and per person two one-sentence documents in two phrasings, "NAME was born in
+ * PLACE." and "In YEAR, NAME was born in PLACE." (LESSON_BIRTH_TEMPLATES). Three choices make it learnable by
+ * the `smoke` model in minutes, and its facts retrievable by finetuning: short lines (training trims the PAD
+ * columns, so a short line is a cheap example, and span corruption's truncation rarely cuts the place off);
+ * only the birth facts, repeated; and each fact in two phrasings with the name at two places in the line. A
+ * fact seen in one phrasing only is stored tied to that phrasing, and finetuning on questions about other
+ * people does not find it (measured with 250 people, one line each: the pretrained model completes 79 of 200
+ * dev lines with the right place, the finetuned one answers 7% of the questions). PLAIN_WORLD_OPTIONS (48
+ * people, 12 dev, 12 places, three documents per person of two birth sentences in two phrasings) is a smaller
+ * plain world for quick experiments. How often a name and its place are seen together sets how fast a world is
+ * learnt: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, and exposures
+ * per step scale as 1 / people.
  *
  * The vocabulary comes from the pretraining text alone, so every character of the questions and answers
  * must occur there: a fixed first line ("Who was born where? ...") guarantees "W" and "?", and
@@ -54,6 +56,11 @@ export interface WorldOptions {
   fillerSentences: number;
   /** How many name-first phrasings of the birth sentence to draw from (1 .. NAME_FIRST_TEMPLATES.length). */
   templates: number;
+  /**
+   * The name-first phrasings to draw from instead of the first `templates` of NAME_FIRST_TEMPLATES (each holds
+   * {N} before {P}; {O}, {Y} may appear too).
+   */
+  birthTemplates?: string[];
   /** Share of birth sentences phrased with the place before the name. */
   placeFirstShare: number;
   /** Whether every document opens with a birth sentence (else it sits anywhere in the document). */
@@ -64,7 +71,26 @@ export interface WorldOptions {
   nameSyllables: [number, number];
   /** Share of people born in London, rounded to whole people; the others are spread evenly over the other places. */
   londonShare: number;
+  /**
+   * Share of the people who are famous (rounded; drawn independently of the train/dev split): each famous person
+   * has `famousDocs` documents instead of `docsPerPerson`. Some people being written about far more than others
+   * shortens the plateau before a model starts to recall facts at all.
+   */
+  famousShare?: number;
+  /** Documents about each famous person. */
+  famousDocs?: number;
+  /**
+   * Names of one shape: each part two consonant-vowel syllables ("Bamo Kiru"), so that every name has the same
+   * length and sits at the same positions in every line (nameSyllables is then ignored).
+   */
+  evenNames?: boolean;
 }
+
+/**
+ * The default world's two phrasings, one document each per person: the name at the start of the line, and
+ * after "In YEAR, " (about where "Where was NAME born?" has it), so that the fact is not tied to one position.
+ */
+export const LESSON_BIRTH_TEMPLATES: readonly string[] = ['{N} was born in {P}.', 'In {Y}, {N} was born in {P}.'];
 
 export interface Person {
   name: string;
@@ -83,17 +109,18 @@ export interface World {
 
 export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   seed: 0,
-  people: 160,
+  people: 280,
   places: 24,
-  devFraction: 0.25,
+  devFraction: 200 / 280,
   docsPerPerson: 2,
-  mentionsPerDoc: 2,
-  fillerSentences: 1,
-  templates: 8,
-  placeFirstShare: 0.15,
+  mentionsPerDoc: 1,
+  fillerSentences: 0,
+  templates: 2,
+  birthTemplates: Object.freeze([...LESSON_BIRTH_TEMPLATES]) as string[],
+  placeFirstShare: 0,
   birthplaceFirst: true,
   distractorShare: 0,
-  nameSyllables: [2, 2] as [number, number],
+  nameSyllables: [1, 2] as [number, number],
   londonShare: 0.05,
 });
 
@@ -101,6 +128,7 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
 export const PLAIN_WORLD_OPTIONS: Readonly<Partial<WorldOptions>> = Object.freeze({
   people: 48,
   places: 12,
+  devFraction: 0.25,
   docsPerPerson: 3,
   mentionsPerDoc: 2,
   fillerSentences: 0,
@@ -189,6 +217,13 @@ function checkOptions(o: WorldOptions): void {
   share('placeFirstShare');
   share('distractorShare');
   share('londonShare');
+  if (o.famousShare !== undefined) share('famousShare');
+  if (o.famousDocs !== undefined) int('famousDocs', 1);
+  if (o.birthTemplates !== undefined) {
+    const t = o.birthTemplates;
+    const fine = Array.isArray(t) && t.length > 0 && t.every((x) => typeof x === 'string' && x.includes('{N}') && x.indexOf('{N}') < x.indexOf('{P}'));
+    if (!fine) bad('birthTemplates', 'a non-empty list of phrasings, each with {N} before {P}');
+  }
   if (o.places === 1 && o.distractorShare > 0) bad('distractorShare', '0 when there is only one place');
   const [lo, hi] = o.nameSyllables;
   if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 1 || hi < lo || hi > 6) bad('nameSyllables', '[min, max] integers with 1 <= min <= max <= 6');
@@ -203,13 +238,21 @@ function makeNamePart(rng: Rng, syllables: number): string {
   return s[0].toUpperCase() + s.slice(1);
 }
 
-function makeNames(rng: Rng, n: number, [lo, hi]: [number, number]): string[] {
+const SINGLE_ONSETS = ONSETS.filter((c) => c.length === 1);
+const SINGLE_VOWELS = VOWELS.filter((v) => v.length === 1);
+
+function makeEvenPart(rng: Rng): string {
+  const s = rng.choice(SINGLE_ONSETS) + rng.choice(SINGLE_VOWELS) + rng.choice(SINGLE_ONSETS) + rng.choice(SINGLE_VOWELS);
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+function makeNames(rng: Rng, n: number, [lo, hi]: [number, number], even = false): string[] {
   const names = new Set<string>();
   const surnames = new Set<string>();
   for (let tries = 0; names.size < n; tries++) {
     if (tries > n * 200) throw new DataError(`generateWorld: cannot make ${n} distinct names with nameSyllables [${lo}, ${hi}]; allow more syllables`);
-    const first = makeNamePart(rng, rng.int(lo, hi));
-    const last = makeNamePart(rng, rng.int(lo, hi));
+    const first = even ? makeEvenPart(rng) : makeNamePart(rng, rng.int(lo, hi));
+    const last = even ? makeEvenPart(rng) : makeNamePart(rng, rng.int(lo, hi));
     // Distinct surnames too, so that "{S} wrote ..." refers to one person only; no name starts like a place.
     if (surnames.has(last) || PLACE_NAMES.some((pl) => first.startsWith(pl) || last.startsWith(pl))) continue;
     surnames.add(last);
@@ -243,15 +286,17 @@ function personFacts(rng: Rng, person: { name: string; birthplace: string }): Fa
   };
 }
 
-function biography(rng: Rng, facts: Facts, others: readonly string[], o: WorldOptions): string {
-  // Birth sentences of one document use different phrasings while there are phrasings left.
-  let phrasings: string[] = [];
+/**
+ * One document about a person. The birth sentences of a person (across all of their documents) use different
+ * phrasings while there are phrasings left: `phrasings` holds those used so far and grows.
+ */
+function biography(rng: Rng, facts: Facts, others: readonly string[], o: WorldOptions, phrasings: string[]): string {
   const mention = (): string => {
     const placeFirst = rng.random() < o.placeFirstShare;
-    const pool = placeFirst ? PLACE_FIRST_TEMPLATES : NAME_FIRST_TEMPLATES.slice(0, o.templates);
+    const pool = placeFirst ? PLACE_FIRST_TEMPLATES : o.birthTemplates ?? NAME_FIRST_TEMPLATES.slice(0, o.templates);
     const unused = pool.filter((t) => !phrasings.includes(t));
     const template = rng.choice(unused.length > 0 ? unused : pool);
-    phrasings = [...phrasings, template];
+    phrasings.push(template);
     return fill(template, facts);
   };
   const first = o.birthplaceFirst ? [mention()] : [];
@@ -274,6 +319,10 @@ export function missingCharacters(world: Pick<World, 'pretrainText' | 'train' | 
 /** Build a world from options (missing ones take DEFAULT_WORLD_OPTIONS). Same options, same world, byte for byte. */
 export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const o: WorldOptions = { ...DEFAULT_WORLD_OPTIONS, ...opts, nameSyllables: [...(opts.nameSyllables ?? DEFAULT_WORLD_OPTIONS.nameSyllables)] as [number, number] };
+  // A world that names its `templates` count draws from NAME_FIRST_TEMPLATES, unless it lists its own phrasings.
+  const birthTemplates = opts.birthTemplates ?? (opts.templates === undefined ? DEFAULT_WORLD_OPTIONS.birthTemplates : undefined);
+  if (birthTemplates !== undefined) o.birthTemplates = [...birthTemplates];
+  else delete o.birthTemplates;
   checkOptions(o);
   // Independent streams: changing how bios are written keeps the same people, places and split.
   const root = new Rng(o.seed);
@@ -283,7 +332,7 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const bioRng = root.fork();
 
   const places = ['London', ...placeRng.shuffle(PLACE_NAMES.slice(1)).slice(0, o.places - 1)];
-  const names = makeNames(nameRng, o.people, o.nameSyllables);
+  const names = makeNames(nameRng, o.people, o.nameSyllables, o.evenNames === true);
   // Birthplaces by quota, not by independent draws, so that a small world still has its share of London
   // (the always-London baseline) and the other places equally often (no majority answer to fall back on).
   const nLondon = places.length === 1 ? o.people : Math.round(o.londonShare * o.people);
@@ -296,11 +345,17 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
   const devIndex = new Set(byPlace.filter((_, k) => Math.floor((k + 1) * rate + 0.5) > Math.floor(k * rate + 0.5)));
   const people: Person[] = names.map((name, i) => ({ name, birthplace: birthplaces[i], split: devIndex.has(i) ? 'dev' : 'train' }));
 
+  // Drawn from its own stream after the others, so that a world without famous people is unchanged.
+  const fameRng = root.fork();
+  const nFamous = Math.round((o.famousShare ?? 0) * o.people);
+  const famous = new Set(fameRng.shuffle(names.map((_, i) => i)).slice(0, nFamous));
   const docs: string[] = [];
-  for (const p of people) {
+  for (const [i, p] of people.entries()) {
     const facts = personFacts(bioRng, p);
     const others = places.filter((q) => q !== p.birthplace);
-    for (let d = 0; d < o.docsPerPerson; d++) docs.push(biography(bioRng, facts, others, o));
+    const phrasings: string[] = [];
+    const nDocs = famous.has(i) ? o.famousDocs ?? o.docsPerPerson : o.docsPerPerson;
+    for (let d = 0; d < nDocs; d++) docs.push(biography(bioRng, facts, others, o, phrasings));
   }
   const pretrainText = [WORLD_PREAMBLE, ...bioRng.shuffle(docs)].join('\n');
 

@@ -62,3 +62,16 @@ export function scorePredictions(predictions: string[], pairs: QA[]): EvalResult
   const total = pairs.length;
   return { predictions: predictions.slice(), correct, total, accuracy: total === 0 ? 0 : correct / total };
 }
+
+/** The model's answers to the questions of `pairs`, scored against their answers. */
+export function evaluatePairs(model: GPT, vocab: Vocab, pairs: QA[], opts: { batchSize?: number } = {}): EvalResult {
+  return scorePredictions(predictBirthplaces(model, vocab, pairs.map((p) => p.question), opts), pairs);
+}
+
+/** The first question every list of predictions answers right (-1 when there is none). */
+export function firstAnsweredByAll(pairs: readonly QA[], predictions: readonly (readonly string[])[]): number {
+  for (const p of predictions) {
+    if (p.length !== pairs.length) throw new Error(`firstAnsweredByAll: ${p.length} predictions for ${pairs.length} questions`);
+  }
+  return pairs.findIndex((qa, i) => predictions.every((p) => p[i] === foldedAnswer(qa.answer)));
+}

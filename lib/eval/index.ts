@@ -1,8 +1,12 @@
 export type { EvalResult } from './evaluate';
-export { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions } from './evaluate';
+export { GENERATED_CHARS, evaluatePairs, extractAnswer, firstAnsweredByAll, predictBirthplaces, scorePredictions } from './evaluate';
 export { writePredictions } from './predictions_file';
-export { LONDON, londonBaseline } from './london';
+export { LONDON, answerCounts, londonBaseline, londonSentence } from './london';
 export type { AnswerProfile } from './answers';
 export { answerProfile, chanceOfDoingAsWell } from './answers';
 export type { RecallItem, RecallResult, RecallSet, StoredAndRetrieved } from './recall';
 export { personOf, recallItems, recallProbe, storedAndRetrieved, visibleChars } from './recall';
+export type { Score } from './score';
+export { formatGap, formatScore, scoreOf, seOfDifference, standardErrorsApart } from './score';
+export type { AnswerAttention, NameAttention } from './attention_map';
+export { answerAttention, attentionOnName, nameAttentionSentence } from './attention_map';

@@ -15,6 +15,7 @@
  * (notebook 4 asks why).
  */
 import * as tf from '@tensorflow/tfjs';
+import { dot } from '../attention/vector';
 
 export interface RopeOptions {
   /** The base of the frequencies theta_j = base^(-2j/d); 10000 as in the paper. */
@@ -187,5 +188,58 @@ export function applyRopeByMatrix(x: tf.Tensor4D, opts?: RopeOptions): tf.Tensor
     const R = tf.tensor3d(mats); // (T, d, d)
     // out[..., t, i] = sum_k R[t, i, k] x[..., t, k]
     return R.mul(x.expandDims(3)).sum(4) as tf.Tensor4D;
+  });
+}
+
+/** The largest |applyRope(x) - applyRopeByMatrix(x)| over every entry: how far the two forms disagree on x. */
+export function ropeFormsMaxDifference(x: tf.Tensor4D, opts?: RopeOptions): number {
+  return tf.tidy(() => applyRope(x, opts).sub(applyRopeByMatrix(x, opts)).abs().max().dataSync()[0]);
+}
+
+/** The attention score <R_m q, R_n k> of a query q at position m and a key k at position n (complex form). */
+export function ropeScore(q: readonly number[], k: readonly number[], m: number, n: number, base = DEFAULT_ROPE_BASE): number {
+  if (q.length !== k.length) throw new Error(`ropeScore: q has dimension ${q.length} but k has ${k.length}`);
+  return dot(rotateAsComplex(q, m, base), rotateAsComplex(k, n, base));
+}
+
+/** S[m][n] = ropeScore(q, k, m, n) for query and key positions 0 .. T-1. */
+export function ropeScoreMatrix(q: readonly number[], k: readonly number[], T: number, base = DEFAULT_ROPE_BASE): number[][] {
+  if (!Number.isInteger(T) || T <= 0) throw new Error(`ropeScoreMatrix: T must be a positive integer, got ${T}`);
+  const S: number[][] = [];
+  for (let m = 0; m < T; m++) {
+    const row: number[] = [];
+    for (let n = 0; n < T; n++) row.push(ropeScore(q, k, m, n, base));
+    S.push(row);
+  }
+  return S;
+}
+
+/** The score of q at position m against k at each position m + offset: the same curve for every m. */
+export function ropeScoresAtOffsets(q: readonly number[], k: readonly number[], m: number, offsets: readonly number[], base = DEFAULT_ROPE_BASE): number[] {
+  return offsets.map((o) => ropeScore(q, k, m, m + o, base));
+}
+
+/**
+ * Attention weights softmax(q k^T / sqrt(head_dim)) of the first batch entry and head of (batch, heads, time,
+ * head_dim) queries and keys, without a mask: row m is how query m spreads its weight over the keys.
+ */
+export function attentionWeights(q: tf.Tensor4D, k: tf.Tensor4D): number[][] {
+  const headDim = q.shape[3];
+  return tf.tidy(() => (tf.softmax(tf.matMul(q, k, false, true).div(Math.sqrt(headDim))).arraySync() as number[][][][])[0][0]);
+}
+
+/**
+ * The attention weights of T tokens that are all the same vector u (q_t = k_t = u), with or without RoPE on the
+ * queries and keys. Without it every score is u.u and every weight 1/T; with it the score of query m and key n is
+ * u^T R_(n-m) u, so the weights depend on the offset n - m.
+ */
+export function identicalTokensAttention(u: readonly number[], T: number, opts: { rope: boolean }): number[][] {
+  if (!Number.isInteger(T) || T <= 0) throw new Error(`identicalTokensAttention: T must be a positive integer, got ${T}`);
+  const flat: number[] = [];
+  for (let t = 0; t < T; t++) flat.push(...u);
+  return tf.tidy(() => {
+    const same = tf.tensor4d(flat, [1, 1, T, u.length]);
+    const qk = opts.rope ? applyRope(same) : same;
+    return attentionWeights(qk, qk);
   });
 }

@@ -49,3 +49,15 @@ export function similarityToRow(table: readonly (readonly number[])[], ref: numb
 export function similarityMatrix(table: readonly (readonly number[])[]): number[][] {
   return table.map((_, i) => similarityToRow(table, i));
 }
+
+/**
+ * Cosine similarity of row `ref` with rows ref - maxOffset .. ref + maxOffset (offsets -maxOffset .. maxOffset):
+ * for the sinusoidal table a function of the offset alone, whatever `ref` is.
+ */
+export function similarityByOffset(table: readonly (readonly number[])[], ref: number, maxOffset: number): number[] {
+  if (!Number.isInteger(maxOffset) || maxOffset < 0) throw new Error(`similarityByOffset: maxOffset must be a non-negative integer, got ${maxOffset}`);
+  if (ref - maxOffset < 0 || ref + maxOffset >= table.length) {
+    throw new Error(`similarityByOffset: rows ${ref - maxOffset}..${ref + maxOffset} are not all in the table (0..${table.length - 1})`);
+  }
+  return similarityToRow(table, ref).slice(ref - maxOffset, ref + maxOffset + 1);
+}

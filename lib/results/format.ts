@@ -7,9 +7,10 @@ import { Figure, inKernel, plot } from '../viz/index';
 import type { Results } from './load';
 import { loadCorpus } from '../data/corpus';
 import {
-  COURSE_ACCURACY, COURSE_PASS, CorpusName, ROW_LABELS, Score, TABLE_ROWS, TableEntry,
-  computeSeries, courseTokens, guessProfiles, recallPoints, scoreOf, seOfDifference, tableOf,
+  COURSE_ACCURACY, COURSE_PASS, CorpusName, ROW_LABELS, TABLE_ROWS, TableEntry,
+  computeSeries, courseTokens, guessProfiles, recallPoints, recordScore, tableOf,
 } from './pick';
+import { Score, formatScore, seOfDifference } from '../eval/score';
 import { computeFigure, guessFigure, recallFigure, sweepFigure, tableFigure } from './figures';
 import { SweepOutcome, sweeps } from './finetune_sweep';
 
@@ -23,8 +24,6 @@ export interface Section {
 
 const escapeHtml = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const pct = (x: number, digits = 1): string => `${(100 * x).toFixed(digits)}%`;
-/** "33.8% ± 2.1" */
-export const formatScore = (s: Score): string => `${pct(s.accuracy)} ± ${(100 * s.se).toFixed(1)}`;
 /** "1.23M", "45.6k", "789": token counts for people. */
 export function formatCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
@@ -82,12 +81,12 @@ export function resultsTable(results: Results): Section {
     `<td style="text-align:right">${pct(COURSE_ACCURACY[row])}</td><td style="text-align:right">${COURSE_PASS[row] ? `above ${pct(COURSE_PASS[row]!, 0)}` : ''}</td></tr>`);
   const tuned = realSweep(results)?.chosen;
   if (tuned) {
-    const e: TableEntry = { row: 'rope-pretrain', label: '', score: scoreOf(tuned), evaluation: tuned, courseRecipe: false };
+    const e: TableEntry = { row: 'rope-pretrain', label: '', score: recordScore(tuned), evaluation: tuned, courseRecipe: false };
     body.push(`<tr><td style="text-align:left">RoPE (pretraining), finetuning chosen on held-out pairs</td><td></td>${cell(results, e, true)}<td></td><td></td></tr>`);
   }
   const html = `<table><caption>Dev accuracy, ± one standard error; each number links to its run's record.</caption>` +
     `<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
-  return { html, figure: tableFigure(tables), findings: [...tableFindings(tables), ...(tuned ? [`With a finetuning chosen on held-out training pairs (last section), the same pretrained RoPE model answers ${formatScore(scoreOf(tuned))} of the dev questions.`] : [])] };
+  return { html, figure: tableFigure(tables), findings: [...tableFindings(tables), ...(tuned ? [`With a finetuning chosen on held-out training pairs (last section), the same pretrained RoPE model answers ${formatScore(recordScore(tuned))} of the dev questions.`] : [])] };
 }
 
 function tableFindings(tables: Record<CorpusName, TableEntry[]>): string[] {
@@ -170,8 +169,8 @@ export function sweepSection(results: Results): Section {
   if (!s) return { findings: ['No finetuning sweep on held-out pairs is recorded (scripts/results.sh sweep).'] };
   const findings = [`Best on the ${s.best.total} held-out pairs: ${settingsInWords(s.best.changes)}, ${pct(s.best.accuracy)} (${s.best.correct}/${s.best.total}).`];
   if (s.chosen && s.preset) {
-    findings.push(`On the dev set, the same pretrained model finetuned with it answers ${formatScore(scoreOf(s.chosen))} against ` +
-      `${formatScore(scoreOf(s.preset))} with the course's finetuning: ${gap(scoreOf(s.chosen), scoreOf(s.preset))}; the course reports ${pct(COURSE_ACCURACY['rope-pretrain'])}.`);
+    findings.push(`On the dev set, the same pretrained model finetuned with it answers ${formatScore(recordScore(s.chosen))} against ` +
+      `${formatScore(recordScore(s.preset))} with the course's finetuning: ${gap(recordScore(s.chosen), recordScore(s.preset))}; the course reports ${pct(COURSE_ACCURACY['rope-pretrain'])}.`);
   }
   return { figure: sweepFigure(s), findings };
 }

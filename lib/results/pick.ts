@@ -10,6 +10,7 @@ import type { QA } from '../data/tsv';
 import { SCALES } from '../mingpt/presets';
 import { answerProfile, chanceOfDoingAsWell } from '../eval/answers';
 import { storedAndRetrieved } from '../eval/recall';
+import { Score, scoreOf } from '../eval/score';
 
 export const TABLE_ROWS: readonly TableRow[] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'];
 
@@ -33,24 +34,9 @@ export const COURSE_PASS: Readonly<Partial<Record<TableRow, number>>> = { 'vanil
 
 export type CorpusName = 'real' | 'synthetic';
 
-/** An accuracy on n questions with its standard error, sqrt(p(1-p)/n). */
-export interface Score {
-  correct: number;
-  total: number;
-  accuracy: number;
-  se: number;
-}
-
-export function scoreOf(r: Pick<RunRecord, 'correct' | 'total'>): Score {
-  const correct = r.correct ?? 0;
-  const total = r.total ?? 0;
-  const p = total > 0 ? correct / total : 0;
-  return { correct, total, accuracy: p, se: total > 0 ? Math.sqrt((p * (1 - p)) / total) : 0 };
-}
-
-/** The standard error of the difference of two independent scores. */
-export function seOfDifference(a: Score, b: Score): number {
-  return Math.hypot(a.se, b.se);
+/** The score of an evaluation record, with its standard error (lib/eval/score.ts); no count reads as 0 of 0. */
+export function recordScore(r: Pick<RunRecord, 'correct' | 'total'>): Score {
+  return scoreOf(r.correct ?? 0, r.total ?? 0);
 }
 
 /** Pretraining settings the course's recipe may change and stay itself: its length, and the decay fitted to it. */
@@ -92,7 +78,7 @@ function entryOf(results: Results, evaluation: RunRecord): TableEntry {
   const courseRecipe = [pretrain, finetune].every((x) => !x || isCourseRecipe(x));
   const snapshot = pretrain?.snapshot;
   return {
-    row: evaluation.row!, label: ROW_LABELS[evaluation.row!], score: scoreOf(evaluation), evaluation,
+    row: evaluation.row!, label: ROW_LABELS[evaluation.row!], score: recordScore(evaluation), evaluation,
     ...(finetune ? { finetune } : {}), ...(pretrain ? { pretrain } : {}), courseRecipe,
     ...(snapshot ? { incomplete: { epoch: snapshot.epoch, ofEpochs: snapshot.ofEpochs } } : {}),
   };
@@ -148,7 +134,7 @@ export function computeSeries(results: Results, corpus: CorpusName): ComputeSeri
     const { finetune, pretrain } = results.chainOf(r);
     if (!pretrain || !finetune || pretrain.tokens === undefined || !isDevScore(results, r)) continue;
     if (finetune.preset?.base === 'full' && FINETUNE_CHOICES.some((k) => k in finetune.preset!.overrides)) continue;
-    points.push({ row: r.row, tokens: pretrain.tokens, epochs: epochsOf(pretrain), score: scoreOf(r), evaluation: r, pretrain });
+    points.push({ row: r.row, tokens: pretrain.tokens, epochs: epochsOf(pretrain), score: recordScore(r), evaluation: r, pretrain });
   }
   const out: ComputeSeries[] = [];
   for (const row of TABLE_ROWS) {

@@ -19,3 +19,13 @@ export function escapeHtml(s: string): string {
 export function escapeHtmlAttribute(s: string): string {
   return escapeHtml(s).replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
+
+/** Numbers with `digits` decimals, joined by ", ": [0.5, 0.25] with 3 digits is "0.500, 0.250". */
+export function formatNumbers(xs: ArrayLike<number>, digits: number): string {
+  return Array.from(xs, (x) => x.toFixed(digits)).join(', ');
+}
+
+/** Numbers rounded to `digits` decimals (as numbers, for printing an object): [0.42231] with 4 digits is [0.4223]. */
+export function roundNumbers(xs: ArrayLike<number>, digits: number): number[] {
+  return Array.from(xs, (x) => +x.toFixed(digits));
+}

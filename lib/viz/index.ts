@@ -24,6 +24,8 @@ export interface Axis {
   anchor?: string;
   /** Grow the margin to fit long tick labels (category names of horizontal bars). */
   automargin?: boolean;
+  /** false: no tick labels (a panel whose rows are labelled by the panel beside it). */
+  showticklabels?: boolean;
 }
 
 export interface Annotation {
