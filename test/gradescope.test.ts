@@ -128,7 +128,11 @@ describe('Gradescope autograder bundle of this workbook', function () {
     assert.match(r.output, /graded the workbook in my-workbook\/ of the submission/);
     assert.doesNotMatch(r.output, /Not used from your submission/, 'an untouched release has nothing to ignore');
     const stub = byName(r, /^RoPE: rotations match a hand computation$/);
-    assert.equal(stub.output, 'Failed: 2 points lost.\n\nnot implemented: RoPE (rotateAsComplex in lib/positional/rope.ts:68)\n\nIn your code: lib/positional/rope.ts:68 (rotateAsComplex)');
+    // The line of the stub's throw in the release's rope.ts, found there rather than written here.
+    const released = fs.readFileSync(path.join(student, 'lib/positional/rope.ts'), 'utf8').split('\n');
+    const throwsAt = released.findIndex((l, i) => /not implemented: RoPE/.test(l) && released.slice(0, i).some((p) => /function rotateAsComplex/.test(p))) + 1;
+    assert.ok(throwsAt > 0, 'the release stubs rotateAsComplex');
+    assert.equal(stub.output, `Failed: 2 points lost.\n\nnot implemented: RoPE (rotateAsComplex in lib/positional/rope.ts:${throwsAt})\n\nIn your code: lib/positional/rope.ts:${throwsAt} (rotateAsComplex)`);
   });
 
   it('RoPE turning the wrong way: partial credit, and the output shows the inputs, expected and got, and the hint', () => {

@@ -3,7 +3,8 @@
  * across sessions and code changes, so the state file's format, the settings fingerprint it holds and the way
  * a run continues from it must stay compatible. The fixture (test/fixtures/old_state) is a tiny run's state,
  * stopped after step 5 of 22 by the commit named in tiny.losses.json, with the losses of that commit's
- * uninterrupted run of the same command.
+ * uninterrupted run of the same command. That commit's default synthetic world is kept beside it (world/, written
+ * by that code's writeWorld), so that the run resumes on its own data whatever the default world is now.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
@@ -13,14 +14,24 @@ import { main, EXIT } from '../lib/cli/main';
 import { readRunRecords } from '../lib/results/record';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'old_state');
-// The command that made the fixture (with --stop-after 5 --checkpoint-every 5) and the uninterrupted run.
-const TINY = ['--corpus', 'synthetic', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16',
-  '--dropout', '0.1', '--epochs', '2', '--batch-size', '32', '--seed', '7', '--quiet'];
+// The command that made the fixture (with --stop-after 5 --checkpoint-every 5) and the uninterrupted run, on its
+// world read from files (it was `--corpus synthetic` then, the same text), and the smoke preset's decay of that
+// time spelled out (10 epochs; the preset has changed since).
+const TINY = ['--corpus', 'auto', '--n-layer', '1', '--n-head', '2', '--n-embd', '16', '--block-size', '16',
+  '--dropout', '0.1', '--epochs', '2', '--batch-size', '32', '--decay-epochs', '10', '--seed', '7', '--quiet'];
 
 describe('resuming a training state saved by earlier code', function () {
   this.timeout(120000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-old-state-'));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const saved = process.env.MINGPT_DATA_DIR;
+  before(() => {
+    process.env.MINGPT_DATA_DIR = path.join(FIXTURE, 'world');
+  });
+  after(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (saved === undefined) delete process.env.MINGPT_DATA_DIR;
+    else process.env.MINGPT_DATA_DIR = saved;
+  });
 
   it('continues at step 5 of 22 and ends with the losses of the uninterrupted run', async () => {
     const params = path.join(dir, 'tiny.params');

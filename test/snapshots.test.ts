@@ -11,6 +11,7 @@ import { main, EXIT } from '../lib/cli/main';
 import { snapshotFile } from '../lib/mingpt/training_run';
 import { readRunRecords } from '../lib/results/record';
 import { readSafetensors, toFloat32 } from '../lib/mingpt/safetensors';
+import { generateWorld } from '../lib/data/synthetic_world';
 
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -27,8 +28,11 @@ function weights(file: string): { tensors: Record<string, number[]>; meta: Recor
   return { tensors, meta: f.metadata };
 }
 
-// A tiny model on the synthetic world, 4 epochs of 11 steps; the cosine is fitted to 4 epochs in every run, so
-// that a 2-epoch run follows the same schedule as the first half of the 4-epoch one.
+// A tiny model on the synthetic world, 4 epochs of PER_EPOCH steps (batch 32 over the world's lines, preamble
+// included); the cosine is fitted to 4 epochs in every run, so that a 2-epoch run follows the same schedule as the
+// first half of the 4-epoch one. HALF steps is mid-epoch.
+const PER_EPOCH = Math.ceil(generateWorld().pretrainText.split('\n').length / 32);
+const HALF = Math.floor(PER_EPOCH / 2);
 const TINY = ['--corpus', 'synthetic', '--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '32',
   '--dropout', '0.1', '--batch-size', '32', '--decay-epochs', '4', '--seed', '5', '--quiet'];
 
@@ -46,7 +50,7 @@ describe('mingpt --snapshot-epochs', function () {
     const long = path.join(dir, 'long.params');
     const longArgs = ['pretrain', ...TINY, '--epochs', '4', '--snapshot-epochs', '1,2', '--writing-params', long, '--results-dir', path.join(dir, 'rl')];
     // Interrupted in the second epoch (after the first snapshot), then resumed with the same command.
-    const first = await run([...longArgs, '--stop-after', '14', '--checkpoint-every', '7']);
+    const first = await run([...longArgs, '--stop-after', String(PER_EPOCH + HALF), '--checkpoint-every', String(HALF)]);
     assert.equal(first.code, EXIT.interrupted, first.err);
     assert.match(first.err, /snapshot after epoch 1\/4: model written to .*long\.e1\.params/);
     assert.ok(!fs.existsSync(snapshotFile(long, 2)));
@@ -89,7 +93,7 @@ describe('mingpt --snapshot-epochs', function () {
     assert.match(detail, /^tfjs \d+\.\d+\.\d+ on backend "\w+"/);
     if (final.backend === 'wasm') assert.match(detail, /matMul on (OpenBLAS|XNNPACK)/);
     assert.ok(final.wallSeconds >= snap2.wallSeconds && snap2.wallSeconds > 0);
-    assert.equal(final.steps, 44);
+    assert.equal(final.steps, 4 * PER_EPOCH);
   });
 
   it('records a snapshot once when a resume replays it, and saves the state right after each snapshot', async () => {
@@ -97,13 +101,13 @@ describe('mingpt --snapshot-epochs', function () {
     const results = path.join(dir, 'rr');
     const args = ['pretrain', ...TINY, '--epochs', '4', '--snapshot-epochs', '1', '--writing-params', long, '--results-dir', results];
     const state = `${long}.state`;
-    const first = await run([...args, '--stop-after', '7', '--checkpoint-every', '7']);
+    const first = await run([...args, '--stop-after', String(HALF), '--checkpoint-every', String(HALF)]);
     assert.equal(first.code, EXIT.interrupted, first.err);
-    const before = fs.readFileSync(state); // saved at step 7, before the snapshot (epoch 1 ends at step 11)
-    const second = await run([...args, '--stop-after', '14', '--checkpoint-every', '100']);
+    const before = fs.readFileSync(state); // saved mid-epoch, before the snapshot (epoch 1 ends at step PER_EPOCH)
+    const second = await run([...args, '--stop-after', String(PER_EPOCH + HALF), '--checkpoint-every', '100']);
     assert.equal(second.code, EXIT.interrupted, second.err);
     assert.match(second.err, /snapshot after epoch 1\/4: model written to .*replay\.e1\.params, record /);
-    assert.match(second.err, /checkpoint: step 11\/44 saved/, 'the state is saved right after the snapshot');
+    assert.match(second.err, new RegExp(`checkpoint: step ${PER_EPOCH}/${4 * PER_EPOCH} saved`), 'the state is saved right after the snapshot');
     const snapshotWeights = weights(snapshotFile(long, 1)).tensors;
 
     // As if the second session had died after writing the snapshot but before saving its state.
