@@ -49,7 +49,7 @@ describe('data: synthetic world', () => {
   });
 
   it('states each birthplace in the pretraining text: every document names its person and birthplace, first sentence first', () => {
-    const o = { seed: 5, people: 40, docsPerPerson: 3, mentionsPerDoc: 2 };
+    const o = { seed: 5, people: 40, docsPerPerson: 3, mentionsPerDoc: 2, famousShare: 0 };
     const w = generateWorld(o);
     const docs = w.pretrainText.split('\n');
     assert.equal(docs[0], WORLD_PREAMBLE);
@@ -150,10 +150,10 @@ describe('data: synthetic world', () => {
     assert.throws(() => generateWorld({ devFraction: 1 }), isDataError(/option devFraction/));
     assert.throws(() => generateWorld({ londonShare: -0.1 }), isDataError(/option londonShare must be a number in \[0, 1\]/));
     assert.throws(() => generateWorld({ nameSyllables: [3, 2] }), isDataError(/option nameSyllables/));
-    assert.throws(() => generateWorld({ people: 2000, nameSyllables: [1, 1] }), isDataError(/cannot make 2000 distinct names/));
+    assert.throws(() => generateWorld({ people: 2000, nameSyllables: [1, 1], evenNames: false }), isDataError(/cannot make 2000 distinct names/));
   });
 
-  it('defaults to the lesson world: 200 dev questions, short lines, each person in two phrasings', () => {
+  it('defaults to the lesson world: 200 dev questions, one short line per person, a quarter of them famous', () => {
     const w = generateWorld();
     assert.equal(w.options.people, DEFAULT_WORLD_OPTIONS.people);
     assert.equal(w.dev.length, 200, 'enough dev questions that a gap of a few points is several standard errors');
@@ -161,11 +161,11 @@ describe('data: synthetic world', () => {
     const lens = lines.map((d) => d.length);
     const mean = lens.reduce((a, b) => a + b, 0) / lens.length;
     assert.ok(mean < 40, `biographies average ${mean.toFixed(0)} characters: short lines, cheap to train on`);
-    for (const p of w.people) {
-      const mine = lines.filter((l) => l.includes(`${p.name} was born in ${p.birthplace}.`));
-      assert.equal(mine.length, 2, `two lines about ${p.name}`);
-      assert.ok(mine.some((l) => l.startsWith(p.name)) && mine.some((l) => /^In \d{4}, /.test(l)), `both phrasings for ${p.name}: ${mine.join(' | ')}`);
-    }
+    const copies = w.people.map((p) => lines.filter((l) => l === `${p.name}, born in ${p.birthplace}.`).length);
+    assert.equal(lines.length, copies.reduce((a, b) => a + b, 0), 'every line is one person\'s "NAME, born in PLACE."');
+    assert.equal(copies.filter((c) => c === 4).length, 70, 'a quarter of 280 people have their line four times');
+    assert.equal(copies.filter((c) => c === 1).length, 210, 'the others once');
+    assert.ok(w.people.every((p) => p.name.length === 9), 'names of one shape: four letters, a space, four letters');
     const counted = generateWorld({ seed: 1, people: 10, templates: 3 });
     assert.equal(counted.options.birthTemplates, undefined, 'a world that counts its templates draws from NAME_FIRST_TEMPLATES');
     const own = generateWorld({ seed: 1, people: 10, birthTemplates: ['{N} came from {P}.'], mentionsPerDoc: 1 });
@@ -174,7 +174,7 @@ describe('data: synthetic world', () => {
     const plain = generateWorld(PLAIN_WORLD_OPTIONS);
     assert.match(describeWorld(plain), /^synthetic world \(seed 0\): 48 people \(36 train, 12 dev\), 12 places, 145 documents/);
     for (const d of plain.pretrainText.split('\n').slice(1)) assert.match(d, /^([A-Z][a-z]+ [A-Z][a-z]+) was born in ([A-Z][a-z]+)( in \d{4})?\. \1 was born in \2( in \d{4})?\.$/);
-    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 280 people \(80 train, 200 dev\), 24 places, 561 documents/);
+    assert.match(describeWorld(w), /^synthetic world \(seed 0\): 280 people \(80 train, 200 dev\), 24 places, 491 documents/);
   });
 });
 
@@ -199,7 +199,8 @@ describe('data: finding the corpus', () => {
     assert.deepEqual(resolveDataDir(), { dir: path.join(dir, 'world'), via: 'MINGPT_DATA_DIR' });
     const c = loadCorpus({ corpus: 'real' });
     assert.equal(c.source, 'synthetic', 'world.json marks a written world');
-    assert.match(c.description, /^synthetic world \(world\.json\) from .*world \(via MINGPT_DATA_DIR\): 42 lines/);
+    // The file's lines: the text's, and the empty one after its final newline.
+    assert.match(c.description, new RegExp(`^synthetic world \\(world\\.json\\) from .*world \\(via MINGPT_DATA_DIR\\): ${w.pretrainText.split('\n').length + 1} lines`));
     assert.equal(c.pretrainText, w.pretrainText + '\n');
     assert.deepEqual(c.train.map((q) => [q.question, q.answer]), w.train.map((q) => [q.question, q.answer]));
     assert.deepEqual(c.dev.map((q) => [q.question, q.answer]), w.dev.map((q) => [q.question, q.answer]));

@@ -17,18 +17,23 @@
  *   people are spread over the places in the same proportions.
  * Two presets. DEFAULT_WORLD_OPTIONS is the world of notebooks 5 to 7, of the CLI's `--corpus synthetic` and of
  * notebook 8's synthetic rows: 280 people, 200 of them dev questions (so that a gap of a few points is several
- * standard errors), 24 places, and per person two one-sentence documents in two phrasings, "NAME was born in
- * PLACE." and "In YEAR, NAME was born in PLACE." (LESSON_BIRTH_TEMPLATES). Three choices make it learnable by
- * the `smoke` model in minutes, and its facts retrievable by finetuning: short lines (training trims the PAD
- * columns, so a short line is a cheap example, and span corruption's truncation rarely cuts the place off);
- * only the birth facts, repeated; and each fact in two phrasings with the name at two places in the line. A
- * fact seen in one phrasing only is stored tied to that phrasing, and finetuning on questions about other
- * people does not find it (measured with 250 people, one line each: the pretrained model completes 79 of 200
- * dev lines with the right place, the finetuned one answers 7% of the questions). PLAIN_WORLD_OPTIONS (48
- * people, 12 dev, 12 places, three documents per person of two birth sentences in two phrasings) is a smaller
- * plain world for quick experiments. How often a name and its place are seen together sets how fast a world is
- * learnt: span corruption truncates each document to a uniform 4 .. 7/8 block_size characters, and exposures
- * per step scale as 1 / people.
+ * standard errors), 24 places, one line per person, "NAME, born in PLACE." (LESSON_BIRTH_TEMPLATES), names of one
+ * shape ("Mogo Kire"), and a quarter of the people famous: their line is written four times. What the choices buy,
+ * measured with the `smoke` model (2 x 64, batch 16, seed 0, vanilla; records of notebook 8 for the final one):
+ * - a small model first learns only which places are common, and recalls no one's birthplace for a long plateau
+ *   (about 2,500-3,000 steps here), then starts storing facts; a few people seen more often than the rest end the
+ *   plateau sooner (recall of dev lines 57 of 200 after 2,700 steps with famous people, 0-13 of 200 at the same
+ *   point without them), and names of one length sit at the same offsets in every line;
+ * - a fact stored in one phrasing is not retrieved for a new question just because it is stored: with "NAME was
+ *   born in PLACE." the model completed 77 of 200 dev lines and answered 3% of the dev questions after finetuning;
+ *   with "NAME, born in PLACE." (the name right before "born", as in "Where was NAME born?") 10.5% with 80 of 200
+ *   lines recalled;
+ * - more phrasings per person help retrieval in larger models but slowed storage past the budget here (four
+ *   phrasings: no recall after 2,700 steps).
+ * PLAIN_WORLD_OPTIONS (48 people, 12 dev, 12 places, three documents per person of two birth sentences in two
+ * phrasings) is a smaller plain world for quick experiments. How often a name and its place are seen together sets
+ * how fast a world is learnt: span corruption truncates each document to a uniform 4 .. 7/8 block_size
+ * characters, and exposures per step scale as 1 / people.
  *
  * The vocabulary comes from the pretraining text alone, so every character of the questions and answers
  * must occur there: a fixed first line ("Who was born where? ...") guarantees "W" and "?", and
@@ -87,10 +92,10 @@ export interface WorldOptions {
 }
 
 /**
- * The default world's two phrasings, one document each per person: the name at the start of the line, and
- * after "In YEAR, " (about where "Where was NAME born?" has it), so that the fact is not tied to one position.
+ * The default world's phrasing: the name, then "born", then the place, as close to "Where was NAME born?" as a
+ * line of biography gets.
  */
-export const LESSON_BIRTH_TEMPLATES: readonly string[] = ['{N} was born in {P}.', 'In {Y}, {N} was born in {P}.'];
+export const LESSON_BIRTH_TEMPLATES: readonly string[] = ['{N}, born in {P}.'];
 
 export interface Person {
   name: string;
@@ -112,20 +117,25 @@ export const DEFAULT_WORLD_OPTIONS: Readonly<WorldOptions> = Object.freeze({
   people: 280,
   places: 24,
   devFraction: 200 / 280,
-  docsPerPerson: 2,
+  docsPerPerson: 1,
   mentionsPerDoc: 1,
   fillerSentences: 0,
-  templates: 2,
+  templates: 1,
   birthTemplates: Object.freeze([...LESSON_BIRTH_TEMPLATES]) as string[],
   placeFirstShare: 0,
   birthplaceFirst: true,
   distractorShare: 0,
-  nameSyllables: [1, 2] as [number, number],
+  nameSyllables: [2, 2] as [number, number],
   londonShare: 0.05,
+  famousShare: 0.25,
+  famousDocs: 4,
+  evenNames: true,
 });
 
 /** The plainest world measured to be learnable in minutes on a CPU (see the module comment). */
 export const PLAIN_WORLD_OPTIONS: Readonly<Partial<WorldOptions>> = Object.freeze({
+  famousShare: 0,
+  evenNames: false,
   people: 48,
   places: 12,
   devFraction: 0.25,

@@ -15,8 +15,8 @@
  * cosine came back up twice (schedule.ts); `cpu` keeps that shape (decay at 10 of 30 epochs) and minGPT's
  * trainer (shuffled examples, decay on Linear weights only), as does `smoke` and the records made before this
  * correction (their `trainer` field says which). `smoke` is sized for the synthetic world of notebooks 5 to 7
- * (DEFAULT_WORLD_OPTIONS): 80 pretraining epochs under one cosine (a rate that came back up would shake loose
- * what the model had just stored), no dropout, and finetuning at 2e-3: from random weights 60 epochs, enough
+ * (DEFAULT_WORLD_OPTIONS): 150 pretraining epochs (4,500 steps) under one cosine (a rate that came back up would
+ * shake loose what the model had just stored; the model recalls nothing for the first ~2,500 steps), no dropout, and finetuning at 2e-3: from random weights 60 epochs, enough
  * to learn the answer format and the training people by heart; from pretrained weights 10 epochs, as the
  * course, at a rate low enough to keep what pretraining stored. The real corpus takes far longer.
  */
@@ -74,7 +74,7 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
     // No dropout and small batches: with so few steps, every update has to count.
     description: 'a 2-layer 64-wide model, 72-character window, no dropout, a few epochs: minutes on the synthetic world',
     model: { blockSize: 72, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0 },
-    pretrain: { epochs: 80, batchSize: 16, learningRate: 6e-3, decayEpochs: 80 },
+    pretrain: { epochs: 150, batchSize: 16, learningRate: 6e-3, decayEpochs: 150 },
     finetune: { epochsFromScratch: 60, epochsFromPretrained: 10, batchSize: 16, learningRate: 2e-3 },
     warmupTokens: 512 * 4,
     finalTokensEpochs: 10,
