@@ -1,9 +1,8 @@
 import * as assert from 'node:assert/strict';
+import { maxAbsDifference } from '../lib/attention/vector';
 
-/** The largest |a[i] - b[i]|; the arrays must have the same length. */
+/** The largest |a[i] - b[i]| (the lib's maxAbsDifference); different lengths fail as an assertion. */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.strictEqual(a.length, b.length, 'lengths differ');
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
+  return maxAbsDifference(a, b);
 }

@@ -30,7 +30,7 @@ export function norm(a: readonly number[]): number {
 }
 
 /** The largest |a_i - b_i|: how far apart two results that should be equal are, coordinate by coordinate. */
-export function maxAbsDifference(a: readonly number[], b: readonly number[]): number {
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`maxAbsDifference: vectors of different lengths ${a.length} and ${b.length}`);
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
