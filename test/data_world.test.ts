@@ -130,15 +130,15 @@ describe('data: synthetic world', () => {
     const even = generateWorld({ seed: 3, people: 60, evenNames: true });
     // Consonant, vowel, consonant, vowel: two parts of four letters, one name length for all.
     for (const p of even.people) assert.match(p.name, /^[^AEIOU][aeiou][^aeiou][aeiou] [^AEIOU][aeiou][^aeiou][aeiou]$/);
-    const plainLines = (w: ReturnType<typeof generateWorld>, name: string): number =>
-      w.pretrainText.split('\n').filter((l) => l.startsWith(`${name},`) || l.includes(` ${name} `) || l.startsWith(`${name} `)).length;
+    // templates: 1 writes "NAME was born in PLACE." lines: a person's lines start with their name.
+    const plainLines = (w: ReturnType<typeof generateWorld>, name: string): number => w.pretrainText.split('\n').filter((l) => l.startsWith(`${name} `)).length;
     const fame = generateWorld({ seed: 3, people: 40, docsPerPerson: 1, famousShare: 0.25, famousDocs: 4, templates: 1 });
     const counts = fame.people.map((p) => plainLines(fame, p.name));
     assert.equal(counts.filter((c) => c === 4).length, 10, 'a quarter of 40 people have 4 lines');
     assert.equal(counts.filter((c) => c === 1).length, 30, 'the others have one');
     const famousSplits = new Set(fame.people.filter((_, i) => counts[i] === 4).map((p) => p.split));
     assert.deepEqual([...famousSplits].sort(), ['dev', 'train'], 'fame is drawn independently of the split');
-    const without = generateWorld({ seed: 3, people: 40, docsPerPerson: 1, templates: 1 });
+    const without = generateWorld({ seed: 3, people: 40, docsPerPerson: 1, templates: 1, famousShare: 0 });
     assert.deepEqual(without.people, fame.people, 'fame changes the text only, not who is born where or the split');
     assert.throws(() => generateWorld({ famousShare: 2 }), isDataError(/option famousShare must be a number in \[0, 1\]/));
     assert.throws(() => generateWorld({ famousDocs: 0 }), isDataError(/option famousDocs must be an integer in \[1, Infinity\]/));
