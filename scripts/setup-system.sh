@@ -64,8 +64,11 @@ present() {
       if [ -n "${MINGPT_BLAS_LIB:-}" ] && [ "${MINGPT_BLAS_LIB#*/}" != "$MINGPT_BLAS_LIB" ]; then
         [ -e "$MINGPT_BLAS_LIB" ]
       else
-        local name="${MINGPT_BLAS_LIB:-libopenblas.so.0}"
-        { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -qF "$name"
+        local name="${MINGPT_BLAS_LIB:-libopenblas.so.0}" cache
+        # Read the whole cache first: under pipefail, `ldconfig -p | grep -q` fails at random when grep exits on
+        # its first match and ldconfig dies writing to the closed pipe (SIGPIPE).
+        cache="$(ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null)"
+        grep -qF "$name" <<<"$cache"
       fi ;;
     torch) "${TORCH_PYTHON:-/usr/bin/python3}" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is None)' ;;
   esac
