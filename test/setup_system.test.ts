@@ -20,6 +20,8 @@ interface Machine {
   apt?: 'works' | 'fails' | 'absent';
   /** Packages already there. */
   have?: string[];
+  /** More fake commands: name to bash body. */
+  fakes?: Record<string, string>;
   env?: Record<string, string>;
 }
 
@@ -66,6 +68,7 @@ function run(machine: Machine, args: string[]): Run {
     ].join('\n'));
   }
   fake('id', `echo ${machine.uid ?? 0}`);
+  for (const [name, body] of Object.entries(machine.fakes ?? {})) fake(name, body);
   if ((machine.sudo ?? 'none') !== 'none') {
     fake('sudo', machine.sudo === 'ok' ? '[ "$1" = -n ] && shift; [ "$1" = true ] && exit 0; VIA_SUDO=1 exec "$@"' : 'exit 1');
   }
@@ -133,6 +136,23 @@ describe('scripts/setup-system.sh on a machine without the packages', () => {
     const fails = run({ uid: 0, apt: 'fails' }, ['browser']);
     assert.equal(fails.status, 0);
     assert.match(fails.stderr, /not installed: apt-get failed: E: Unable to locate package/);
+  });
+
+  it("finds OpenBLAS by name in ldconfig's cache, however long the cache", () => {
+    // The library's line comes first, then thousands more: a reader that stops at its first match would kill
+    // ldconfig with SIGPIPE, and under pipefail take OpenBLAS for missing.
+    const ldconfig = [
+      'echo "2000 libs found in cache \\`/etc/ld.so.cache\'"',
+      'echo "\tlibopenblas.so.0 (libc6,x86-64) => /lib/x86_64-linux-gnu/libopenblas.so.0"',
+      'for i in $(seq 1 3000); do echo "\tlibother$i.so.1 (libc6,x86-64) => /lib/x86_64-linux-gnu/libother$i.so.1"; done',
+    ].join('\n');
+    for (let i = 0; i < 5; i++) {
+      const r = run({ uid: 0, fakes: { ldconfig, seq: `exec ${which('seq')} "$@"` }, env: { MINGPT_BLAS_LIB: '' } }, ['blas']);
+      assert.equal(r.stdout, 'setup-system: present: blas\n', r.stderr);
+      assert.deepEqual(r.apt, []);
+    }
+    const absent = run({ uid: 0, apt: 'fails', fakes: { ldconfig: 'echo "0 libs found"' }, env: { MINGPT_BLAS_LIB: '' } }, ['blas']);
+    assert.match(absent.stderr, /^setup-system: missing libopenblas0-pthread/);
   });
 
   it('rejects an unknown group', () => {
