@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { writeAskPage } from '../scripts/site/ask_page';
+import { openingQuestion, writeAskPage } from '../scripts/site/ask_page';
 import { recordedPredictions } from '../scripts/site/ask_models';
 import { writeAssets } from '../scripts/site/site';
 import type { AskData } from '../scripts/site/ask/data';
@@ -53,6 +53,27 @@ function sample(n: number, k: number): number[] {
   if (n <= k) return Array.from({ length: n }, (_, i) => i);
   return Array.from({ length: k }, (_, i) => Math.floor((i * n) / k));
 }
+
+describe('ask page: the question it opens on', () => {
+  const dev = ['Paris', 'Rome', 'Oslo', 'Lima'].map((answer, i) => ({ question: `Where was P${i} born?`, answer, line: i + 1, file: 'dev' }));
+  const answers = (rows: Record<string, string[]>): Map<string, string[]> => new Map(Object.entries(rows));
+
+  it('one both pretrained models answer right and the model without pretraining gets wrong', () => {
+    const rows = {
+      'vanilla-nopretrain': ['Paris', 'Rome', 'Lima', 'Lima'],
+      'vanilla-pretrain': ['Paris', 'Rome', 'Oslo', 'Lima'],
+      'rope-pretrain': ['Paris', 'Rome', 'Oslo', 'Lima'],
+    };
+    assert.equal(openingQuestion(dev, answers(rows)), 2);
+  });
+
+  it('failing that, one both pretrained models answer right, then one RoPE answers right, else the first', () => {
+    assert.equal(openingQuestion(dev, answers({ 'vanilla-nopretrain': ['Paris', 'Rome', 'Oslo', 'Lima'], 'vanilla-pretrain': ['x', 'Rome', 'x', 'x'], 'rope-pretrain': ['x', 'Rome', 'Oslo', 'x'] })), 1);
+    assert.equal(openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'x', 'x', 'x'], 'rope-pretrain': ['x', 'x', 'x', 'Lima'] })), 3);
+    assert.equal(openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'x', 'x', 'x'], 'rope-pretrain': ['x', 'x', 'x', 'x'] })), 0);
+    assert.equal(openingQuestion(dev, new Map()), 0, 'no answers at all (no dev set on the build machine)');
+  });
+});
 
 describe('ask page in headless Chromium', function () {
   this.timeout(900_000);
@@ -146,6 +167,7 @@ describe('ask page in headless Chromium', function () {
     assert.deepEqual(data.models.map((m) => m.row), ['vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain']);
     const { page, problems } = await open('file://' + path.join(askDir, 'index.html?backend=wasm'));
     assert.equal(await page.evaluate(() => document.body.dataset.backend), 'wasm');
+    assert.equal(await page.inputValue('#question'), data.dev[data.opening].question, 'the page opens on the question the build chose');
     await page.screenshot({ path: path.join(shots, 'ask.png'), fullPage: true });
     const { checked, mismatches } = await compare(page, QUESTIONS);
     await page.close();

@@ -89,12 +89,15 @@ describe("notebook 7's findings, computed from its rows", () => {
   const base = { london: 10, 'vanilla-nopretrain': 6, 'vanilla-pretrain': 60, 'rope-pretrain': 70 };
 
   it('say "far above" only at several standard errors, and what the numbers show otherwise', () => {
-    const [scratch, london, noPretraining, rope] = pretrainingFindings(rows(base));
+    const [scratch, london, noPretraining, rope, ropeLift] = pretrainingFindings(rows(base));
     // 30.0% ± 3.2 against 3.0% ± 1.2: 0.27 / hypot(0.0324, 0.0121) = 7.8 standard errors.
     assert.equal(scratch, 'Pretraining lifts the vanilla model far above the same model finetuned without pretraining: 30.0% ± 3.2 against 3.0% ± 1.2, 7.8 standard errors above.');
     assert.match(london, /^Pretraining lifts the vanilla model far above the London baseline: 30\.0% ± 3\.2 against 5\.0% ± 1\.5, 7\.0 standard errors above\.$/);
     assert.match(noPretraining, /^Without pretraining the model does no better than always answering London: 3\.0% ± 1\.2 against 5\.0% ± 1\.5, 1\.0 standard error below\.$/);
     assert.match(rope, /^RoPE does at least as well as vanilla: 35\.0% ± 3\.4 against 30\.0% ± 3\.2/);
+    // 35.0% ± 3.4 against 3.0% ± 1.2: 0.32 / hypot(0.03373, 0.01206) = 0.32 / 0.03582 = 8.9 standard errors.
+    assert.equal(ropeLift, 'Pretraining lifts the RoPE model far above the vanilla model finetuned without pretraining: 35.0% ± 3.4 against 3.0% ± 1.2, 8.9 standard errors above.');
+    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 13 }))[4], /^In this run pretraining does not lift the RoPE model clearly above the vanilla model finetuned without pretraining: 6\.5% ± 1\.7 against 3\.0% ± 1\.2/);
     // 8.0% against 3.0%: 0.05 / hypot(0.0192, 0.0121) = 2.2 standard errors, above but not far above.
     assert.match(pretrainingFindings(rows({ ...base, 'vanilla-pretrain': 16 }))[0], /^Pretraining lifts the vanilla model above the same model .* but by fewer than 3 standard errors: 8\.0% ± 1\.9 against 3\.0% ± 1\.2, 2\.2 standard errors above\.$/);
     assert.match(pretrainingFindings(rows({ ...base, 'vanilla-pretrain': 11 }))[1], /^In this run pretraining does not lift the vanilla model clearly above the London baseline/);

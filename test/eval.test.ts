@@ -9,7 +9,7 @@ import * as path from 'path';
 import { initBackend } from '../lib/backend';
 import { GPT } from '../lib/mingpt/model';
 import { greedyDecode } from '../lib/mingpt/generate';
-import { GENERATED_CHARS, extractAnswer, predictBirthplaces, scorePredictions } from '../lib/eval/evaluate';
+import { GENERATED_CHARS, extractAnswer, firstAnsweredByAll, predictBirthplaces, scorePredictions } from '../lib/eval/evaluate';
 import { writePredictions } from '../lib/eval/predictions_file';
 import { londonBaseline } from '../lib/eval/london';
 import { encodePrompt } from '../lib/data/name_dataset';
@@ -58,6 +58,18 @@ describe('birthplace evaluation', () => {
     assert.equal(r.total, 4);
     assert.equal(r.accuracy, 0.5);
     assert.throws(() => scorePredictions(['Paris'], pairs), /1 predictions for 4 question\/answer pairs/);
+  });
+
+  it('firstAnsweredByAll: the first question some models answer right and others wrong', () => {
+    const pairs = [qa('q1', 'Paris', 1), qa('q2', 'Zürich', 2), qa('q3', 'Rome', 3), qa('q4', 'Oslo', 4)];
+    const rope = ['Paris', 'Zurich', 'Rome', 'Oslo'];
+    const vanilla = ['Paris', 'Bern', 'Rome', 'Oslo'];
+    const scratch = ['Paris', 'Zurich', 'Milan', 'Oslo'];
+    assert.equal(firstAnsweredByAll(pairs, [rope, vanilla]), 0);
+    assert.equal(firstAnsweredByAll(pairs, [rope, vanilla], [scratch]), 2, 'q1 and q4: the scratch model is right too; q2: vanilla is wrong');
+    assert.equal(firstAnsweredByAll(pairs, [rope], [vanilla]), 1, 'the folded Zürich');
+    assert.equal(firstAnsweredByAll(pairs, [vanilla], [rope]), -1);
+    assert.throws(() => firstAnsweredByAll(pairs, [rope], [['Paris']]), /1 predictions for 4 questions/);
   });
 
   it('the London baseline on a hand-made list', () => {

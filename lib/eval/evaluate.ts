@@ -68,10 +68,18 @@ export function evaluatePairs(model: GPT, vocab: Vocab, pairs: QA[], opts: { bat
   return scorePredictions(predictBirthplaces(model, vocab, pairs.map((p) => p.question), opts), pairs);
 }
 
-/** The first question every list of predictions answers right (-1 when there is none). */
-export function firstAnsweredByAll(pairs: readonly QA[], predictions: readonly (readonly string[])[]): number {
-  for (const p of predictions) {
+/**
+ * The first question every list of `predictions` answers right and every list of `missedBy` answers wrong (-1
+ * when there is none): a question that shows what the first models know and the others do not.
+ */
+export function firstAnsweredByAll(
+  pairs: readonly QA[], predictions: readonly (readonly string[])[], missedBy: readonly (readonly string[])[] = [],
+): number {
+  for (const p of [...predictions, ...missedBy]) {
     if (p.length !== pairs.length) throw new Error(`firstAnsweredByAll: ${p.length} predictions for ${pairs.length} questions`);
   }
-  return pairs.findIndex((qa, i) => predictions.every((p) => p[i] === foldedAnswer(qa.answer)));
+  return pairs.findIndex((qa, i) => {
+    const gold = foldedAnswer(qa.answer);
+    return predictions.every((p) => p[i] === gold) && missedBy.every((p) => p[i] !== gold);
+  });
 }

@@ -132,11 +132,11 @@ export function pretrainingFindings(rows: readonly ScoreRow[]): string[] {
   const [london, scratch, vanilla, rope] = ['london', 'vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain'].map(get);
   const z = (a: Score, b: Score): number => standardErrorsApart(a, b);
   const apart = (a: Score, b: Score): string => `${formatScore(a)} against ${formatScore(b)}, ${formatGap(a, b)}`;
-  const lift = (b: Score, what: string): string => {
-    const d = z(vanilla, b);
-    if (d >= SEVERAL_SE) return `Pretraining lifts the vanilla model far above ${what}: ${apart(vanilla, b)}.`;
-    if (d >= 2) return `Pretraining lifts the vanilla model above ${what}, but by fewer than ${SEVERAL_SE} standard errors: ${apart(vanilla, b)}.`;
-    return `In this run pretraining does not lift the vanilla model clearly above ${what}: ${apart(vanilla, b)}.`;
+  const lift = (b: Score, what: string, a = vanilla, model = 'the vanilla model'): string => {
+    const d = z(a, b);
+    if (d >= SEVERAL_SE) return `Pretraining lifts ${model} far above ${what}: ${apart(a, b)}.`;
+    if (d >= 2) return `Pretraining lifts ${model} above ${what}, but by fewer than ${SEVERAL_SE} standard errors: ${apart(a, b)}.`;
+    return `In this run pretraining does not lift ${model} clearly above ${what}: ${apart(a, b)}.`;
   };
   const out = [lift(scratch, 'the same model finetuned without pretraining'), lift(london, 'the London baseline')];
   out.push(z(scratch, london) < 2
@@ -147,5 +147,6 @@ export function pretrainingFindings(rows: readonly ScoreRow[]): string[] {
     : rope.correct >= vanilla.correct ? `RoPE does at least as well as vanilla: ${apart(rope, vanilla)}.`
       : r > -2 ? `RoPE falls a little short of vanilla, within two standard errors: ${apart(rope, vanilla)}.`
         : `RoPE does worse than vanilla in this run: ${apart(rope, vanilla)}.`);
+  out.push(lift(scratch, 'the vanilla model finetuned without pretraining', rope, 'the RoPE model'));
   return out;
 }

@@ -14,11 +14,12 @@ import { initBackend } from '../../lib/backend/index';
 import { loadCheckpoint } from '../../lib/mingpt/checkpoint';
 import { readSafetensors, TensorToWrite, writeSafetensors } from '../../lib/mingpt/safetensors';
 import { modelFromSafetensors } from '../../lib/mingpt/state_dict';
-import { predictBirthplaces } from '../../lib/eval/evaluate';
+import { firstAnsweredByAll, predictBirthplaces } from '../../lib/eval/evaluate';
+import type { QA } from '../../lib/data/tsv';
 import { projectPath, withoutMachinePaths } from '../../lib/results/record';
 import { escapeHtml } from '../../lib/util/format';
 import { ASK_LABELS, PickOptions, Picked, pickAskModels, recallFor } from './ask_models';
-import type { AskData, AskModel } from './ask/data';
+import type { AskData, AskModel, AskRow } from './ask/data';
 
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
 
@@ -44,6 +45,8 @@ interface Converted {
   bytes: Uint8Array;
   dtype: 'F16' | 'F32';
   note: string;
+  /** The model's float32 answers to the dev questions (empty without them). */
+  answers: string[];
 }
 
 /** The checkpoint as the page gets it: float16 when every dev answer stays the same, else float32. */
@@ -54,7 +57,7 @@ function convert(file: string, questions: string[], recorded: string[] | undefin
     const metadata = { format: 'pt', config: JSON.stringify(model.config), vocab: JSON.stringify(vocab.chars), ...(typeof meta.runId === 'string' ? { runId: meta.runId } : {}) };
     const f32 = writeSafetensors(tensors, metadata);
     const f16 = writeSafetensors(tensors, metadata, { dtype: 'F16' });
-    if (questions.length === 0) return { params: model.numParams(), bytes: f32, dtype: 'F32', note: 'no dev questions on the build machine to check float16 against' };
+    if (questions.length === 0) return { params: model.numParams(), bytes: f32, dtype: 'F32', note: 'no dev questions on the build machine to check float16 against', answers: [] };
     const full = predictBirthplaces(model, vocab, questions);
     const half = modelFromSafetensors(readSafetensors(f16, 'float16 copy'), `float16 copy of ${file}`);
     let changed: number;
@@ -66,8 +69,8 @@ function convert(file: string, questions: string[], recorded: string[] | undefin
     }
     const vsRecord = recorded ? full.filter((a, i) => a !== recorded[i]).length : undefined;
     const record = vsRecord === undefined ? '' : vsRecord === 0 ? '; float32 here gives the recorded answers' : `; float32 here differs from the recorded answers on ${vsRecord}`;
-    if (changed === 0) return { params: model.numParams(), bytes: f16, dtype: 'F16', note: `float16 gives the float32 answer to all ${questions.length} dev questions${record}` };
-    return { params: model.numParams(), bytes: f32, dtype: 'F32', note: `float16 changed ${changed} of ${questions.length} dev answers, so float32${record}` };
+    if (changed === 0) return { params: model.numParams(), bytes: f16, dtype: 'F16', note: `float16 gives the float32 answer to all ${questions.length} dev questions${record}`, answers: full };
+    return { params: model.numParams(), bytes: f32, dtype: 'F32', note: `float16 changed ${changed} of ${questions.length} dev answers, so float32${record}`, answers: full };
   } finally {
     model.dispose();
   }
@@ -145,6 +148,23 @@ canvas.thumb { cursor: pointer; border: 2px solid transparent; } canvas.thumb.on
 #attention figure { margin: 0; overflow-x: auto; max-width: 100%; } #attention figcaption { font-size: .85rem; max-width: 40rem; }
 `;
 
+/**
+ * The dev question the page opens on: one both pretrained models answer right and the model without pretraining
+ * gets wrong, the lesson in one question; failing that, one both pretrained models answer right, then one RoPE
+ * answers right; else the first.
+ */
+export function openingQuestion(dev: readonly QA[], answers: ReadonlyMap<string, string[]>): number {
+  const of = (row: AskRow): string[][] => (answers.get(row)?.length === dev.length ? [answers.get(row)!] : []);
+  const pretrained = [...of('vanilla-pretrain'), ...of('rope-pretrain')];
+  const tries: [string[][], string[][]][] = [[pretrained, of('vanilla-nopretrain')], [pretrained, []], [of('rope-pretrain'), []]];
+  for (const [right, wrong] of tries) {
+    if (right.length === 0) continue;
+    const i = firstAnsweredByAll(dev, right, wrong);
+    if (i >= 0) return i;
+  }
+  return 0;
+}
+
 export interface AskPageOptions extends PickOptions {
   siteDir: string;
   footer?: string;
@@ -161,8 +181,10 @@ export async function writeAskPage(o: AskPageOptions): Promise<{ dir: string; da
   const dev = picked.data?.dev ?? [];
   const questions = dev.map((qa) => qa.question);
   const models: AskModel[] = [];
+  const answers = new Map<string, string[]>();
   for (const m of picked.models) {
     const conv = convert(m.checkpoint, questions, m.predictions && m.predictions.length === dev.length ? m.predictions : undefined);
+    answers.set(m.row, conv.answers);
     const weights = `weights/${m.row}.js`;
     fs.writeFileSync(path.join(dir, weights), deliveryScript(weights, conv.bytes));
     const e = m.entry;
@@ -187,7 +209,8 @@ export async function writeAskPage(o: AskPageOptions): Promise<{ dir: string; da
   }
   const data: AskData = {
     corpus: picked.corpus, origin: picked.origin, corpusDescription: picked.data ? withoutMachinePaths(picked.data.description) : 'The corpus is not on the machine that built this page.',
-    dev: dev.map((qa) => ({ question: qa.question, answer: qa.answer })), models, wasm, built: new Date().toISOString(),
+    dev: dev.map((qa) => ({ question: qa.question, answer: qa.answer })), opening: openingQuestion(dev, answers),
+    models, wasm, built: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(dir, 'models.js'), `window.askPage.setData(${JSON.stringify(data)});\n`);
   fs.writeFileSync(path.join(dir, 'ask.js'), await bundleAskPage());

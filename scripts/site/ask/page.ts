@@ -106,7 +106,7 @@ class AskPage {
     this.status('');
     ($('#ask-button') as HTMLButtonElement).disabled = false;
     document.body.dataset.ready = 'true';
-    const q = params.get('q') ?? this.data.dev[0]?.question ?? 'Where was Ada Lovelace born?';
+    const q = params.get('q') ?? this.data.dev[this.data.opening]?.question ?? this.data.dev[0]?.question ?? 'Where was Ada Lovelace born?';
     ($('#question') as HTMLInputElement).value = q;
     await this.ask(q);
     this.timings.firstAnswer = performance.now();
