@@ -58,11 +58,11 @@ const incompleteNote = (e: TableEntry): string => (e.incomplete ? ` (its pretrai
 const settingsInWords = (changes: Record<string, unknown>): string =>
   Object.entries(changes).map(([k, v]) => (k === 'epochs' ? `${v} epochs` : `${k.replace(/[A-Z]/g, (c) => ' ' + c.toLowerCase())} ${v}`)).join(', ') || 'the preset';
 
-function cell(results: Results, e: TableEntry | undefined, total: boolean): string {
+function cell(results: Results, e: TableEntry | undefined): string {
   if (!e) return '<td>no record</td>';
   const link = `<a href="../${escapeHtml(results.fileOf(e.evaluation))}" title="record ${escapeHtml(e.evaluation.id)}">${escapeHtml(formatScore(e.score))}</a>`;
   const mark = e.incomplete ? `<br><b style="color:#b45309">incomplete: epoch ${e.incomplete.epoch} of ${e.incomplete.ofEpochs}</b>` : '';
-  return `<td style="text-align:right">${link}${total ? ` <small>(${e.score.correct}/${e.score.total})</small>` : ''}${mark}</td>`;
+  return `<td style="text-align:right">${link} <small>(${e.score.correct}/${e.score.total})</small>${mark}</td>`;
 }
 
 /** The sweep of the real corpus (scripts/results.sh sweep) that reached the dev set, else the one with most trials. */
@@ -77,12 +77,12 @@ export function resultsTable(results: Results): Section {
   const n = (c: CorpusName) => tables[c][0]?.score.total;
   const head = ['', `synthetic world (${n('synthetic') ?? '-'} dev questions)`, `real corpus (${n('real') ?? '-'} dev questions)`, 'course', "course's pass mark"];
   const body = TABLE_ROWS.map((row) => `<tr><td style="text-align:left">${escapeHtml(ROW_LABELS[row])}</td>` +
-    cell(results, tables.synthetic.find((e) => e.row === row), false) + cell(results, tables.real.find((e) => e.row === row), true) +
+    cell(results, tables.synthetic.find((e) => e.row === row)) + cell(results, tables.real.find((e) => e.row === row)) +
     `<td style="text-align:right">${pct(COURSE_ACCURACY[row])}</td><td style="text-align:right">${COURSE_PASS[row] ? `above ${pct(COURSE_PASS[row]!, 0)}` : ''}</td></tr>`);
   const tuned = realSweep(results)?.chosen;
   if (tuned) {
     const e: TableEntry = { row: 'rope-pretrain', label: '', score: recordScore(tuned), evaluation: tuned, courseRecipe: false };
-    body.push(`<tr><td style="text-align:left">RoPE (pretraining), finetuning chosen on held-out pairs</td><td></td>${cell(results, e, true)}<td></td><td></td></tr>`);
+    body.push(`<tr><td style="text-align:left">RoPE (pretraining), finetuning chosen on held-out pairs</td><td></td>${cell(results, e)}<td></td><td></td></tr>`);
   }
   const html = `<table><caption>Dev accuracy, ± one standard error; each number links to its run's record.</caption>` +
     `<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
