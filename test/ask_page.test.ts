@@ -64,14 +64,20 @@ describe('ask page: the question it opens on', () => {
       'vanilla-pretrain': ['Paris', 'Rome', 'Oslo', 'Lima'],
       'rope-pretrain': ['Paris', 'Rome', 'Oslo', 'Lima'],
     };
-    assert.equal(openingQuestion(dev, answers(rows)), 2);
+    const opening = openingQuestion(dev, answers(rows));
+    assert.equal(opening.index, 2);
+    assert.match(opening.why, /because the pretrained models answer it right and the model without pretraining does not;/);
   });
 
   it('failing that, one both pretrained models answer right, then one RoPE answers right, else the first', () => {
-    assert.equal(openingQuestion(dev, answers({ 'vanilla-nopretrain': ['Paris', 'Rome', 'Oslo', 'Lima'], 'vanilla-pretrain': ['x', 'Rome', 'x', 'x'], 'rope-pretrain': ['x', 'Rome', 'Oslo', 'x'] })), 1);
-    assert.equal(openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'x', 'x', 'x'], 'rope-pretrain': ['x', 'x', 'x', 'Lima'] })), 3);
-    assert.equal(openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'x', 'x', 'x'], 'rope-pretrain': ['x', 'x', 'x', 'x'] })), 0);
-    assert.equal(openingQuestion(dev, new Map()), 0, 'no answers at all (no dev set on the build machine)');
+    const both = openingQuestion(dev, answers({ 'vanilla-nopretrain': ['Paris', 'Rome', 'Oslo', 'Lima'], 'vanilla-pretrain': ['x', 'Rome', 'x', 'x'], 'rope-pretrain': ['x', 'Rome', 'Oslo', 'x'] }));
+    assert.deepEqual([both.index, /because the pretrained models answer it right;/.test(both.why)], [1, true]);
+    const rope = openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'x', 'x', 'x'], 'rope-pretrain': ['x', 'x', 'x', 'Lima'] }));
+    assert.deepEqual([rope.index, /because the RoPE model answers it right;/.test(rope.why)], [3, true]);
+    assert.deepEqual(openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'x', 'x', 'x'], 'rope-pretrain': ['x', 'x', 'x', 'x'] })), { index: 0, why: '' });
+    assert.deepEqual(openingQuestion(dev, new Map()), { index: 0, why: '' }, 'no answers at all (no dev set on the build machine)');
+    const onlyRope = openingQuestion(dev, answers({ 'rope-pretrain': ['Paris', 'x', 'x', 'x'] }));
+    assert.deepEqual([onlyRope.index, /RoPE model/.test(onlyRope.why)], [0, true], 'one pretrained row alone is not "the pretrained models"');
   });
 });
 
@@ -133,7 +139,7 @@ describe('ask page in headless Chromium', function () {
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-    await page.goto(url, { waitUntil: 'load' });
+    await page.goto(url, { waitUntil: 'load', timeout: 120_000 }); // a loaded machine parses the 1 MB of scripts slowly
     await page.waitForFunction(() => document.body.dataset.failed === 'true' || Array.from(document.querySelectorAll('.model')).every((m) => (m as HTMLElement).dataset.done === 'true' && document.body.dataset.ready), null, { timeout: 300_000 }); // WebGL in software compiles its shaders slowly
     const failed = await page.evaluate(() => (document.body.dataset.failed ? document.getElementById('status')!.textContent : undefined));
     if (failed) problems.push(failed);
@@ -167,7 +173,8 @@ describe('ask page in headless Chromium', function () {
     assert.deepEqual(data.models.map((m) => m.row), ['vanilla-nopretrain', 'vanilla-pretrain', 'rope-pretrain']);
     const { page, problems } = await open('file://' + path.join(askDir, 'index.html?backend=wasm'));
     assert.equal(await page.evaluate(() => document.body.dataset.backend), 'wasm');
-    assert.equal(await page.inputValue('#question'), data.dev[data.opening].question, 'the page opens on the question the build chose');
+    assert.equal(await page.inputValue('#question'), data.dev[data.opening.index].question, 'the page opens on the question the build chose');
+    if (data.opening.why) assert.ok((await page.textContent('#gold'))!.endsWith(data.opening.why));
     await page.screenshot({ path: path.join(shots, 'ask.png'), fullPage: true });
     const { checked, mismatches } = await compare(page, QUESTIONS);
     await page.close();

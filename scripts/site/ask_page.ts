@@ -149,20 +149,24 @@ canvas.thumb { cursor: pointer; border: 2px solid transparent; } canvas.thumb.on
 `;
 
 /**
- * The dev question the page opens on: one both pretrained models answer right and the model without pretraining
- * gets wrong, the lesson in one question; failing that, one both pretrained models answer right, then one RoPE
- * answers right; else the first.
+ * The dev question the page opens on, and why, in a sentence the page shows: one both pretrained models answer
+ * right and the model without pretraining gets wrong, the lesson in one question; failing that, one both
+ * pretrained models answer right, then one RoPE answers right; else the first.
  */
-export function openingQuestion(dev: readonly QA[], answers: ReadonlyMap<string, string[]>): number {
+export function openingQuestion(dev: readonly QA[], answers: ReadonlyMap<string, string[]>): { index: number; why: string } {
   const of = (row: AskRow): string[][] => (answers.get(row)?.length === dev.length ? [answers.get(row)!] : []);
   const pretrained = [...of('vanilla-pretrain'), ...of('rope-pretrain')];
-  const tries: [string[][], string[][]][] = [[pretrained, of('vanilla-nopretrain')], [pretrained, []], [of('rope-pretrain'), []]];
-  for (const [right, wrong] of tries) {
-    if (right.length === 0) continue;
+  const tries: [string[][], string[][], string][] = [
+    [pretrained, of('vanilla-nopretrain'), 'the pretrained models answer it right and the model without pretraining does not'],
+    [pretrained, [], 'the pretrained models answer it right'],
+    [of('rope-pretrain'), [], 'the RoPE model answers it right'],
+  ];
+  for (const [right, wrong, why] of tries) {
+    if (right.length < (why.startsWith('the pretrained') ? 2 : 1)) continue;
     const i = firstAnsweredByAll(dev, right, wrong);
-    if (i >= 0) return i;
+    if (i >= 0) return { index: i, why: `The page opens on this question because ${why}; most dev questions are harder (see the scores), and "Another dev question" picks one at random.` };
   }
-  return 0;
+  return { index: 0, why: '' };
 }
 
 export interface AskPageOptions extends PickOptions {

@@ -47,8 +47,8 @@ export interface AskData {
   corpusDescription: string;
   /** The dev questions and their gold answers (empty when the corpus is not on the build machine). */
   dev: { question: string; answer: string }[];
-  /** The index in `dev` of the question the page opens on (scripts/site/ask_page.ts: openingQuestion). */
-  opening: number;
+  /** The question the page opens on (its index in `dev`) and why (scripts/site/ask_page.ts: openingQuestion). */
+  opening: { index: number; why: string };
   models: AskModel[];
   /** The wasm binaries' script files, by the name tfjs asks for. */
   wasm: Record<string, string>;

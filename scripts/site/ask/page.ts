@@ -106,10 +106,11 @@ class AskPage {
     this.status('');
     ($('#ask-button') as HTMLButtonElement).disabled = false;
     document.body.dataset.ready = 'true';
-    const q = params.get('q') ?? this.data.dev[this.data.opening]?.question ?? this.data.dev[0]?.question ?? 'Where was Ada Lovelace born?';
+    const q = params.get('q') ?? this.data.dev[this.data.opening.index]?.question ?? this.data.dev[0]?.question ?? 'Where was Ada Lovelace born?';
     ($('#question') as HTMLInputElement).value = q;
     await this.ask(q);
-    this.timings.firstAnswer = performance.now();
+    this.timings.firstAnswer = this.timings.answered;
+    this.timings.firstAttention = performance.now();
   }
 
   private status(text: string, error = false): void {
@@ -181,7 +182,8 @@ class AskPage {
     this.status('');
     const devIndex = this.data.dev.findIndex((qa) => foldedAnswer(qa.question) === foldedAnswer(question));
     const gold = devIndex >= 0 ? foldedAnswer(this.data.dev[devIndex].answer) : undefined;
-    $('#gold').textContent = gold !== undefined ? `A dev question: the answer is ${gold}.` : 'Not a dev question: there is no answer to check against.';
+    const chosen = devIndex >= 0 && devIndex === this.data.opening.index && this.data.opening.why ? ` ${this.data.opening.why}` : '';
+    $('#gold').textContent = gold !== undefined ? `A dev question: the answer is ${gold}.${chosen}` : 'Not a dev question: there is no answer to check against.';
     const jobs = this.loaded.map((l) => {
       const card = $(`.model[data-row="${l.info.row}"]`);
       card.dataset.done = 'false';
@@ -210,6 +212,10 @@ class AskPage {
       });
       await frame();
     }
+    if (run !== this.run) return;
+    this.timings.answered = performance.now();
+    // The heatmaps cost a forward pass of their own: drawn once the answers are on the screen.
+    await frame();
     if (run !== this.run) return;
     this.showAttention({});
   }
