@@ -278,7 +278,10 @@ class AskPage {
     }
     box.append(el('p', {}, el('span', { class: 'label' }, 'Stored? '), 'Before finetuning, from the start of the line, the pretrained model continued ',
       el('q', { class: 'prefix' }, r.prefix.length > 60 ? '…' + r.prefix.slice(-60) : r.prefix),
-      ' with ', el('q', { class: 'continuation' }, r.continuation), r.recalled ? ' ✓ recalled' : ' ✗ not recalled'));
+      ' with ', el('q', { class: 'continuation' }, r.continuation),
+      // The probe's rule, said where its verdict is read: a continuation that reaches the place only after mask
+      // characters (span corruption's marker) does not count.
+      r.recalled ? ' ✓ recalled (it starts with the place)' : ' ✗ not recalled (it does not start with the place)'));
   }
 
   /** Draws the attention of one model: a thumbnail per layer and head, and the chosen head large. */
