@@ -276,12 +276,13 @@ class AskPage {
       box.append(el('p', { class: 'muted' }, devIndex < 0 ? 'Ask a dev question to see what the pretrained model recalls.' : "This person's line does not spell the answer within the window the pretrained model saw: not probed."));
       return;
     }
+    const place = `“${this.data.dev[devIndex].answer}”`;
     box.append(el('p', {}, el('span', { class: 'label' }, 'Stored? '), 'Before finetuning, from the start of the line, the pretrained model continued ',
       el('q', { class: 'prefix' }, r.prefix.length > 60 ? '…' + r.prefix.slice(-60) : r.prefix),
       ' with ', el('q', { class: 'continuation' }, r.continuation),
       // The probe's rule, said where its verdict is read: a continuation that reaches the place only after mask
       // characters (span corruption's marker) does not count.
-      r.recalled ? ' ✓ recalled (it starts with the place)' : ' ✗ not recalled (it does not start with the place)'));
+      r.recalled ? ` ✓ recalled (it starts with ${place})` : ` ✗ not recalled (it does not start with ${place})`));
   }
 
   /** Draws the attention of one model: a thumbnail per layer and head, and the chosen head large. */
