@@ -156,13 +156,15 @@ canvas.thumb { cursor: pointer; border: 2px solid transparent; } canvas.thumb.on
 export function openingQuestion(dev: readonly QA[], answers: ReadonlyMap<string, string[]>): { index: number; why: string } {
   const of = (row: AskRow): string[][] => (answers.get(row)?.length === dev.length ? [answers.get(row)!] : []);
   const pretrained = [...of('vanilla-pretrain'), ...of('rope-pretrain')];
+  // "The pretrained models" holds only with both of them: a page with one pretrained row skips to RoPE alone.
+  const both = pretrained.length === 2 ? pretrained : [];
   const tries: [string[][], string[][], string][] = [
-    [pretrained, of('vanilla-nopretrain'), 'the pretrained models answer it right and the model without pretraining does not'],
-    [pretrained, [], 'the pretrained models answer it right'],
+    [both, of('vanilla-nopretrain'), 'the pretrained models answer it right and the model without pretraining does not'],
+    [both, [], 'the pretrained models answer it right'],
     [of('rope-pretrain'), [], 'the RoPE model answers it right'],
   ];
   for (const [right, wrong, why] of tries) {
-    if (right.length < (why.startsWith('the pretrained') ? 2 : 1)) continue;
+    if (right.length === 0) continue;
     const i = firstAnsweredByAll(dev, right, wrong);
     if (i >= 0) return { index: i, why: `The page opens on this question because ${why}; most dev questions are harder (see the scores), and "Another dev question" picks one at random.` };
   }
