@@ -166,8 +166,8 @@ long() {
 
 # The course's own recipe from start to end (scale full: 650 epochs under one cosine, examples in order, decay
 # by name as its trainer.py), for each of FULL_VARIANTS, with a snapshot of the model after each of
-# FULL_SNAPSHOTS epochs; every snapshot and the final model finetuned with the course's recipe and evaluated,
-# and the final pretrained model recall-probed. Files are tagged "course" ($C/rope.pretrain-course.params).
+# FULL_SNAPSHOTS epochs; the final model finetuned with the course's recipe, evaluated and recall-probed first (the
+# table's row), then every snapshot the same way. Files are tagged "course" ($C/rope.pretrain-course.params).
 # About 5.5 hours of pretraining a variant on a 2-core CPU: interrupt it at will, the same command resumes it
 # (`snapshots` evaluates the snapshots written so far).
 full() {
@@ -177,10 +177,10 @@ full() {
   for v in ${FULL_VARIANTS:-rope}; do
     mingpt pretrain "${common[@]}" --scale full --variant "$v" --snapshot-epochs "${FULL_SNAPSHOTS:-50,100,200,300,400,500}" \
       --writing-params "$C/$v.pretrain-course.params"
-    snapshots
     finetune_and_evaluate full "$v" course
     echo "+ npx tsx scripts/recall_probe.ts --corpus real --results-dir $R --skip-probed $C/$v.pretrain-course.params" >&2
     npx tsx scripts/recall_probe.ts --corpus real --results-dir "$R" --skip-probed "$C/$v.pretrain-course.params"
+    snapshots
   done
 }
 
