@@ -15,7 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { openingQuestion, writeAskPage } from '../scripts/site/ask_page';
+import { openingQuestion, recalledByAll, writeAskPage } from '../scripts/site/ask_page';
 import { recordedPredictions } from '../scripts/site/ask_models';
 import { writeAssets } from '../scripts/site/site';
 import type { AskData } from '../scripts/site/ask/data';
@@ -67,6 +67,21 @@ describe('ask page: the question it opens on', () => {
     const opening = openingQuestion(dev, answers(rows));
     assert.equal(opening.index, 2);
     assert.match(opening.why, /because the pretrained models answer it right and the model without pretraining does not;/);
+  });
+
+  it('prefers a person both pretrained models also recalled before finetuning', () => {
+    const rows = {
+      'vanilla-nopretrain': ['x', 'x', 'x', 'x'],
+      'vanilla-pretrain': ['Paris', 'Rome', 'Oslo', 'x'],
+      'rope-pretrain': ['Paris', 'Rome', 'Oslo', 'Lima'],
+    };
+    const stored = openingQuestion(dev, answers(rows), new Set([2, 3]));
+    assert.equal(stored.index, 2, 'dev 3 is recalled, but vanilla answers it wrong; dev 0 and 1 are answered but not recalled');
+    assert.match(stored.why, /and both recalled the place before finetuning;/);
+    assert.equal(openingQuestion(dev, answers(rows), new Set([3])).index, 0, 'no stored-and-retrieved question: the lesson alone');
+    const recall = (recalled: number[]) => ({ source: '', window: 64, byDev: Object.fromEntries([0, 1, 2, 3].map((i) => [i, { prefix: '', continuation: '', recalled: recalled.includes(i) }])) });
+    assert.deepEqual([...recalledByAll([{ pretrain: 'v', recall: recall([0, 2, 3]) }, { pretrain: 'r', recall: recall([2, 3]) }, {}])], [2, 3]);
+    assert.deepEqual([...recalledByAll([{ pretrain: 'v', recall: recall([0]) }, { pretrain: 'r' }])], [], 'a pretrained model without a probe: nothing known');
   });
 
   it('failing that, one both pretrained models answer right, then one RoPE answers right, else the first', () => {

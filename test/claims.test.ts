@@ -104,7 +104,10 @@ describe("notebook 7's findings, computed from its rows", () => {
     assert.match(pretrainingFindings(rows({ ...base, 'vanilla-nopretrain': 30 }))[2], /^Without pretraining the model does better than always answering London/);
     assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 55 }))[3], /^RoPE falls a little short of vanilla, within two standard errors: 27\.5% ± 3\.2 against 30\.0% ± 3\.2/);
     assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 30 }))[3], /^RoPE does worse than vanilla in this run/);
-    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 90 }))[3], /^RoPE does better than vanilla: 45\.0% ± 3\.5 against 30\.0% ± 3\.2/);
+    // 45.0% ± 3.5 against 30.0% ± 3.2: 0.15 / hypot(0.03518, 0.03240) = 0.15 / 0.04783 = 3.1 standard errors.
+    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 90 }))[3], /^RoPE does far better than vanilla: 45\.0% ± 3\.5 against 30\.0% ± 3\.2, 3\.1 standard errors above\.$/);
+    // 40.0% ± 3.5 against 30.0% ± 3.2: 0.10 / hypot(0.03464, 0.03240) = 0.10 / 0.04743 = 2.1 standard errors.
+    assert.match(pretrainingFindings(rows({ ...base, 'rope-pretrain': 80 }))[3], /^RoPE does better than vanilla, but by fewer than 3 standard errors: 40\.0% ± 3\.5 against 30\.0% ± 3\.2, 2\.1 standard errors above\.$/);
     assert.throws(() => pretrainingFindings(rows({ london: 1 })), /pretrainingFindings: no row "vanilla-nopretrain" \(rows: london\)/);
   });
 });

@@ -143,7 +143,8 @@ export function pretrainingFindings(rows: readonly ScoreRow[]): string[] {
     ? `Without pretraining the model does no better than always answering London: ${apart(scratch, london)}.`
     : `Without pretraining the model does better than always answering London: ${apart(scratch, london)}.`);
   const r = z(rope, vanilla);
-  out.push(r >= 2 ? `RoPE does better than vanilla: ${apart(rope, vanilla)}.`
+  out.push(r >= SEVERAL_SE ? `RoPE does far better than vanilla: ${apart(rope, vanilla)}.`
+    : r >= 2 ? `RoPE does better than vanilla, but by fewer than ${SEVERAL_SE} standard errors: ${apart(rope, vanilla)}.`
     : rope.correct >= vanilla.correct ? `RoPE does at least as well as vanilla: ${apart(rope, vanilla)}.`
       : r > -2 ? `RoPE falls a little short of vanilla, within two standard errors: ${apart(rope, vanilla)}.`
         : `RoPE does worse than vanilla in this run: ${apart(rope, vanilla)}.`);

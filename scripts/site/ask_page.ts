@@ -17,6 +17,7 @@ import { modelFromSafetensors } from '../../lib/mingpt/state_dict';
 import { firstAnsweredByAll, predictBirthplaces } from '../../lib/eval/evaluate';
 import type { QA } from '../../lib/data/tsv';
 import { projectPath, withoutMachinePaths } from '../../lib/results/record';
+import { tableOf } from '../../lib/results/pick';
 import { escapeHtml } from '../../lib/util/format';
 import { ASK_LABELS, PickOptions, Picked, pickAskModels, recallFor } from './ask_models';
 import type { AskData, AskModel, AskRow } from './ask/data';
@@ -96,6 +97,7 @@ const HTML = (title: string, footer: string): string => `<!doctype html>
 <p id="gold" class="muted"></p>
 <p id="status" role="status"></p>
 <div id="models" class="models"></div>
+<p class="muted" id="mask-legend">⁇ is the course's MASK character. In a question it ends the prompt, and in an answer it ends the answer ("⁇ end" among the candidates). In a pretrained model's completion it is span corruption's marker, which the model learnt to write during pretraining.</p>
 <section id="attention">
 <h2>Where each model looks</h2>
 <p class="muted">Attention weights of the position that wrote each character of the answer, for every layer and head. Click a head to see it large; hover to read a weight.</p>
@@ -150,25 +152,42 @@ canvas.thumb { cursor: pointer; border: 2px solid transparent; } canvas.thumb.on
 
 /**
  * The dev question the page opens on, and why, in a sentence the page shows: one both pretrained models answer
- * right and the model without pretraining gets wrong, the lesson in one question; failing that, one both
- * pretrained models answer right, then one RoPE answers right; else the first.
+ * right and the model without pretraining gets wrong, the lesson in one question, preferring a person whose
+ * birthplace both pretrained models also recalled before finetuning (`stored`: stored and retrieved); failing
+ * that, one both pretrained models answer right, then one RoPE answers right; else the first.
  */
-export function openingQuestion(dev: readonly QA[], answers: ReadonlyMap<string, string[]>): { index: number; why: string } {
+export function openingQuestion(
+  dev: readonly QA[], answers: ReadonlyMap<string, string[]>, stored: ReadonlySet<number> = new Set(),
+): { index: number; why: string } {
   const of = (row: AskRow): string[][] => (answers.get(row)?.length === dev.length ? [answers.get(row)!] : []);
   const pretrained = [...of('vanilla-pretrain'), ...of('rope-pretrain')];
   // "The pretrained models" holds only with both of them: a page with one pretrained row skips to RoPE alone.
   const both = pretrained.length === 2 ? pretrained : [];
-  const tries: [string[][], string[][], string][] = [
-    [both, of('vanilla-nopretrain'), 'the pretrained models answer it right and the model without pretraining does not'],
-    [both, [], 'the pretrained models answer it right'],
-    [of('rope-pretrain'), [], 'the RoPE model answers it right'],
+  const lesson = 'the pretrained models answer it right and the model without pretraining does not';
+  const tries: [string[][], string[][], ReadonlySet<number> | undefined, string][] = [
+    [both, of('vanilla-nopretrain'), stored, `${lesson}, and both recalled the place before finetuning`],
+    [both, of('vanilla-nopretrain'), undefined, lesson],
+    [both, [], undefined, 'the pretrained models answer it right'],
+    [of('rope-pretrain'), [], undefined, 'the RoPE model answers it right'],
   ];
-  for (const [right, wrong, why] of tries) {
-    if (right.length === 0) continue;
-    const i = firstAnsweredByAll(dev, right, wrong);
-    if (i >= 0) return { index: i, why: `The page opens on this question because ${why}; most dev questions are harder (see the scores), and "Another dev question" picks one at random.` };
+  for (const [right, wrong, among, why] of tries) {
+    if (right.length === 0 || among?.size === 0) continue;
+    const pool = among ? dev.filter((_, i) => among.has(i)) : dev;
+    const k = firstAnsweredByAll(pool, right.map((p) => p.filter((_, i) => !among || among.has(i))), wrong.map((p) => p.filter((_, i) => !among || among.has(i))));
+    if (k >= 0) {
+      const index = among ? dev.indexOf(pool[k]) : k;
+      return { index, why: `The page opens on this question because ${why}; most dev questions are harder (see the scores), and "Another dev question" picks one at random.` };
+    }
   }
   return { index: 0, why: '' };
+}
+
+/** The dev people whose birthplace every pretrained model's recall probe completed. */
+export function recalledByAll(models: readonly Pick<AskModel, 'pretrain' | 'recall'>[]): Set<number> {
+  const pretrained = models.filter((m) => m.pretrain);
+  if (pretrained.length === 0 || pretrained.some((m) => !m.recall)) return new Set();
+  const [first, ...rest] = pretrained.map((m) => Object.entries(m.recall!.byDev).filter(([, r]) => r.recalled).map(([i]) => Number(i)));
+  return new Set(first.filter((i) => rest.every((r) => r.includes(i))));
 }
 
 export interface AskPageOptions extends PickOptions {
@@ -213,9 +232,11 @@ export async function writeAskPage(o: AskPageOptions): Promise<{ dir: string; da
     wasm[name] = `${name}.js`;
     fs.writeFileSync(path.join(dir, wasm[name]), deliveryScript(wasm[name], fs.readFileSync(path.join(wasmDir, name))));
   }
+  const london = tableOf(picked.results, picked.corpus).find((e) => e.row === 'london');
+  const baseline = london ? { correct: london.score.correct, total: london.score.total, accuracy: london.score.accuracy, record: london.evaluation.id } : undefined;
   const data: AskData = {
     corpus: picked.corpus, origin: picked.origin, corpusDescription: picked.data ? withoutMachinePaths(picked.data.description) : 'The corpus is not on the machine that built this page.',
-    dev: dev.map((qa) => ({ question: qa.question, answer: qa.answer })), opening: openingQuestion(dev, answers),
+    dev: dev.map((qa) => ({ question: qa.question, answer: qa.answer })), opening: openingQuestion(dev, answers, recalledByAll(models)), baseline,
     models, wasm, built: new Date().toISOString(),
   };
   fs.writeFileSync(path.join(dir, 'models.js'), `window.askPage.setData(${JSON.stringify(data)});\n`);

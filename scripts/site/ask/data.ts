@@ -49,6 +49,8 @@ export interface AskData {
   dev: { question: string; answer: string }[];
   /** The question the page opens on (its index in `dev`) and why (scripts/site/ask_page.ts: openingQuestion). */
   opening: { index: number; why: string };
+  /** The always-"London" baseline's dev score and its record, when the records have one. */
+  baseline?: { correct: number; total: number; accuracy: number; record: string };
   models: AskModel[];
   /** The wasm binaries' script files, by the name tfjs asks for. */
   wasm: Record<string, string>;

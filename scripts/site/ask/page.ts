@@ -121,7 +121,10 @@ class AskPage {
 
   private renderShell(): void {
     const d = this.data;
-    const scores = d.models.map((m) => `${m.label.toLowerCase()} ${pct(m.score.accuracy)}`).join(', ');
+    const scores = [
+      ...(d.baseline ? [`always answering “London” ${pct(d.baseline.accuracy)}`] : []),
+      ...d.models.map((m) => `${m.label} ${pct(m.score.accuracy)}`),
+    ].join('; ');
     $('#lead').textContent =
       `${d.origin} They answer here, in your browser, with the workbook's own model code. ` +
       `Dev accuracy from their evaluation records: ${scores}.`;
@@ -141,7 +144,7 @@ class AskPage {
         ));
       models.append(el('article', { class: 'model', 'data-row': m.row, 'data-done': 'false' },
         el('h2', {}, m.label),
-        el('p', { class: 'score' }, `dev ${pct(m.score.accuracy)} (${m.score.correct} of ${m.score.total})`, el('span', { class: 'course', title: "the course's reported dev accuracy for this row, for reference" }, ` · course ${pct(m.course)}`)),
+        el('p', { class: 'score' }, `dev ${pct(m.score.accuracy)} (${m.score.correct} of ${m.score.total})`, el('span', { class: 'course', title: "the course's reported dev accuracy for this row, for reference" }, ` · the course, on Wikipedia: ${pct(m.course)}`)),
         el('p', { class: 'answer-line' }, el('span', { class: 'answer' }), el('span', { class: 'verdict' })),
         el('ol', { class: 'steps' }),
         el('div', { class: 'recall' }),
