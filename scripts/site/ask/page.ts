@@ -288,7 +288,10 @@ class AskPage {
       r.recalled ? ` ✓ recalled (it starts with ${place})` : ` ✗ not recalled (it does not start with ${place})`));
   }
 
-  /** Draws the attention of one model: a thumbnail per layer and head, and the chosen head large. */
+  /**
+   * Draws the attention of one model: a thumbnail per layer and head, and the chosen head large. Labels count
+   * layers and heads from 1, as notebook 7's figures do; data-layer and data-head keep the model's indices.
+   */
   private showAttention(sel: { row?: string; layer?: number; head?: number }): void {
     this.view = { row: sel.row ?? (this.view.row || this.data.models[this.data.models.length - 1].row), layer: sel.layer ?? this.view.layer, head: sel.head ?? this.view.head };
     const l = this.loaded.find((x) => x.info.row === this.view.row);
@@ -309,11 +312,11 @@ class AskPage {
     grid.replaceChildren();
     grid.style.gridTemplateColumns = `auto repeat(${nHead}, auto)`;
     grid.append(el('span'));
-    for (let h = 0; h < nHead; h++) grid.append(el('span', { class: 'axis' }, `head ${h}`));
+    for (let h = 0; h < nHead; h++) grid.append(el('span', { class: 'axis' }, `head ${h + 1}`));
     for (let layer = 0; layer < nLayer; layer++) {
-      grid.append(el('span', { class: 'axis' }, `layer ${layer}`));
+      grid.append(el('span', { class: 'axis' }, `layer ${layer + 1}`));
       for (let h = 0; h < nHead; h++) {
-        const c = el('canvas', { class: 'thumb', title: `layer ${layer}, head ${h}`, 'data-layer': String(layer), 'data-head': String(h) });
+        const c = el('canvas', { class: 'thumb', title: `layer ${layer + 1}, head ${h + 1}`, 'data-layer': String(layer), 'data-head': String(h) });
         if (layer === this.view.layer && h === this.view.head) c.classList.add('on');
         // Thumbnails about 100 pixels wide, whatever the length of the question.
         drawHeatmap(c, heatmap(layer, h), Math.max(1, Math.min(3, Math.floor(100 / a.columns.length))), false);
@@ -329,7 +332,7 @@ class AskPage {
     big.dataset.model = l.info.row;
     big.dataset.layer = String(this.view.layer);
     big.dataset.head = String(this.view.head);
-    $('#big-title').textContent = `${l.info.label}, layer ${this.view.layer}, head ${this.view.head}: each row is the position that wrote that character, each column a character it could see (the prompt left of the line).`;
+    $('#big-title').textContent = `${l.info.label}, layer ${this.view.layer + 1}, head ${this.view.head + 1}: each row is the position that wrote that character, each column a character it could see (the prompt left of the line).`;
     big.onmousemove = (e) => {
       const at = cellAt(big, h, cell, e);
       $('#hover').textContent = at ? `writing ${JSON.stringify(h.rowLabels[at.row])}, it gives ${pct(h.weights[at.row][at.col], 2)} of its attention to ${JSON.stringify(h.colLabels[at.col])} (position ${at.col})` : '';
