@@ -138,7 +138,7 @@ interface PageReport {
 }
 
 describe('built site in headless Chromium', function () {
-  this.timeout(240_000);
+  this.timeout(900_000); // nine pages, each given up to two minutes on a loaded machine
   let siteDir: string;
   let browser: Browser;
   let context: BrowserContext;
@@ -192,11 +192,12 @@ describe('built site in headless Chromium', function () {
     });
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-    const response = await page.goto(url, { waitUntil: 'load' });
+    // Generous waits: on a loaded machine (a training run beside the tests) a page of figures takes its time.
+    const response = await page.goto(url, { waitUntil: 'load', timeout: 120_000 });
     if (response && !response.ok()) problems.push(`HTTP ${response.status()} for ${url}`);
     await page
-      .waitForFunction(() => Array.from(document.querySelectorAll('.workbook-plot')).every((el) => el.getAttribute('data-drawn')), null, { timeout: 30_000 })
-      .catch(() => problems.push('figures still not drawn after 30 s'));
+      .waitForFunction(() => Array.from(document.querySelectorAll('.workbook-plot')).every((el) => el.getAttribute('data-drawn')), null, { timeout: 120_000 })
+      .catch(() => problems.push('figures still not drawn after 120 s'));
     const seen = await page.evaluate(async () => {
       await document.fonts.ready;
       const plots = Array.from(document.querySelectorAll<HTMLElement>('.workbook-plot')).map((el) => ({
