@@ -16,7 +16,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { notebookCorpusChoice } from '../lib/data/corpus';
 import { claimProblems, recordProblems } from './site/claims';
-import { executeNotebook, NotebookExecutionError, prepareKernel } from './site/execute';
+import { executeNotebook, ExecutionResult, NotebookExecutionError, prepareKernel } from './site/execute';
 import { readNotebook } from './site/notebook';
 import { SiteNotebook, writeSite } from './site/site';
 import { writeAskPage } from './site/ask_page';
@@ -103,7 +103,7 @@ export async function build(o: BuildOptions): Promise<void> {
       // Without a terminal to redraw, a long notebook still says every 30 s that it is alive.
       const began = Date.now();
       let said = began;
-      const result = await executeNotebook(path.join(o.notebooksDir, name), path.join(o.executedDir, name), {
+      const run = (): Promise<ExecutionResult> => executeNotebook(path.join(o.notebooksDir, name), path.join(o.executedDir, name), {
         kernel,
         cellTimeoutS: o.cellTimeoutS,
         // plotly.js once in each executed copy, so that `jupyter nbconvert --to html build/notebooks/X.ipynb` draws
@@ -116,6 +116,13 @@ export async function build(o: BuildOptions): Promise<void> {
             console.log(`${tag} running, cell ${cell} done, ${seconds((said - began) / 1000)} so far`);
           }
         },
+      });
+      // A kernel that crashes (rarely, seen once in notebook 7's training) gets one more run from the top, said
+      // aloud; an error in a cell's code, or a second crash, fails the build.
+      const result = await run().catch((e: unknown) => {
+        if (!(e instanceof NotebookExecutionError) || !e.kernelDied) throw e;
+        console.log(`${tag}: the kernel died (${e.message.split('\n')[0]}); running the notebook again, once\n${e.detail}`);
+        return run();
       });
       if (live) process.stdout.write('\r\u001b[K');
       console.log(`${tag} ok ${seconds(result.seconds)}`);

@@ -42,6 +42,8 @@ export class NotebookExecutionError extends Error {
     readonly notebook: string,
     readonly cellNumber: number | undefined,
     readonly detail: string,
+    /** The kernel process itself died (a crash, not an error in the cell's code). */
+    readonly kernelDied = false,
   ) {
     super(`${notebook}: ${cellNumber === undefined ? 'execution failed' : `cell ${cellNumber} failed`}\n${detail}`);
     this.name = 'NotebookExecutionError';
@@ -161,7 +163,12 @@ export function executeNotebook(input: string, output: string, options: ExecuteO
     child.on('error', (err) => reject(new NotebookExecutionError(name, undefined, `  could not start ${options.kernel.python}: ${err.message}`)));
     child.on('close', (code) => {
       const seconds = (Date.now() - started) / 1000;
-      if (failure) return reject(new NotebookExecutionError(name, (failure.index ?? 0) + 1, describeFailure(failure, nb.cells.length)));
+      if (failure) {
+        const died = failure.ename === 'DeadKernelError';
+        // A dead kernel leaves no output in its cell: its last words are on the driver's stderr.
+        const last = died ? '\n  the kernel\'s last stderr lines:\n' + stripAnsi(stderr).trim().split('\n').slice(-15).map((l) => `  | ${l}`).join('\n') : '';
+        return reject(new NotebookExecutionError(name, (failure.index ?? 0) + 1, describeFailure(failure, nb.cells.length) + last, died));
+      }
       if (code !== 0) {
         const tail = stripAnsi(stderr).trim().split('\n').slice(-15).map((l) => `  | ${l}`).join('\n');
         return reject(new NotebookExecutionError(name, undefined, `  executor exited with status ${code}\n${tail}`));
