@@ -84,6 +84,10 @@ describe('attention of the answer\'s first character', () => {
     assert.deepEqual(attentionRowLabels(2, 2), ['layer 1, head 1', 'layer 1, head 2', 'layer 2, head 1', 'layer 2, head 2']);
     assert.equal(new Set(promptColumnLabels(prompt)).size, prompt.length, 'repeated characters get distinct columns');
     assert.equal(promptColumnLabels(prompt)[5], '5:\u2423');
+    for (const axis of [fig.layout?.xaxis, fig.layout?.xaxis2]) {
+      assert.deepEqual(axis?.tickvals, promptColumnLabels(prompt), 'every column has a tick');
+      assert.equal(axis?.ticktext?.join(''), 'Where\u2423was\u2423Ann\u2423Lee\u2423born?\u2047', 'labelled with its character alone');
+    }
     const titles = (fig.layout?.annotations ?? []).map((x) => x.text);
     assert.deepEqual(titles, ['vanilla: answers "Paris"', 'RoPE: answers "Lima"']);
     assert.throws(() => answerAttentionFigure(left, { ...right, attention: { ...right.attention, prompt: [...'Where was Bob born?\u2047'] } }), /the two prompts differ/);

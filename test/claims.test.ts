@@ -52,8 +52,10 @@ describe('scores with standard errors', () => {
     assert.deepEqual(comparisonSentences(rows, [['vanilla-pretrain', 'london']]),
       ['vanilla, pretrained: 45.0% ± 3.5, 10.4 standard errors above London "baseline" <dev> (5.0% ± 1.5).']);
     assert.throws(() => comparisonSentences(rows, [['rope-pretrain', 'london']]), /no row "rope-pretrain"/);
-    const bars = scoreChart(rows, 't').data[0] as unknown as { y: number[]; error_y: { array: number[] } };
+    const bars = scoreChart(rows, 't').data[0] as unknown as { x: string[]; y: number[]; text?: string[]; error_y: { array: number[] } };
     assert.deepEqual(bars.y, [5, 45]);
+    assert.deepEqual(bars.x, ['London "baseline" <dev><br>5.0% ± 1.5', 'vanilla, pretrained<br>45.0% ± 3.5'], 'each value under its bar');
+    assert.equal(bars.text, undefined, 'no label on the bar for the whisker to cross');
     assert.ok(Math.abs(bars.error_y.array[1] - 3.51781) < 1e-4);
   });
 

@@ -199,8 +199,10 @@ describe('data: finding the corpus', () => {
     assert.deepEqual(resolveDataDir(), { dir: path.join(dir, 'world'), via: 'MINGPT_DATA_DIR' });
     const c = loadCorpus({ corpus: 'real' });
     assert.equal(c.source, 'synthetic', 'world.json marks a written world');
-    // The file's lines: the text's, and the empty one after its final newline.
-    assert.match(c.description, new RegExp(`^synthetic world \\(world\\.json\\) from .*world \\(via MINGPT_DATA_DIR\\): ${w.pretrainText.split('\n').length + 1} lines`));
+    // The lines with text, as describeWorld counts them: the file's final newline adds none.
+    const lines = w.pretrainText.split('\n').length;
+    assert.match(describeWorld(w), new RegExp(`, ${lines} documents,`));
+    assert.match(c.description, new RegExp(`^synthetic world \\(world\\.json\\) from .*world \\(via MINGPT_DATA_DIR\\): ${lines} lines`));
     assert.equal(c.pretrainText, w.pretrainText + '\n');
     assert.deepEqual(c.train.map((q) => [q.question, q.answer]), w.train.map((q) => [q.question, q.answer]));
     assert.deepEqual(c.dev.map((q) => [q.question, q.answer]), w.dev.map((q) => [q.question, q.answer]));

@@ -28,7 +28,7 @@ describe('progress in notebooks', () => {
     assert.deepEqual(printed, [], 'nothing printed: the display is updated instead');
     // step 1, then every 5th step (0.5 s at 0.1 s a step), and step 600
     assert.equal(shown.length, 121);
-    assert.match(shown[0], /^pretrain \[\.{24}\] 1\/600 epoch 1 loss 2\.9983 lr 6\.00e-4 5000 tok\/s ETA 1m00s$/);
+    assert.match(shown[0], /^pretrain \[\.{24}\] 1\/600 epoch 1 loss 2\.9983 lr now 6\.00e-4 5000 tok\/s ETA 1m00s$/);
     assert.match(shown[shown.length - 1], /^pretrain \[#{24}\] 600\/600 epoch 60 loss 2\.0000 .* ETA 0s$/);
   });
 
@@ -41,7 +41,7 @@ describe('progress in notebooks', () => {
   it('a short run shows its first and last step only once each', () => {
     const { shown } = run(2, 10, true);
     assert.equal(shown.length, 2);
-    assert.equal(progressLine('x', { step: 2, epoch: 1, loss: 1, lr: 1e-3, totalSteps: 2, tokensPerSec: 1, etaSeconds: 0 }, 4), 'x [####] 2/2 epoch 1 loss 1.0000 lr 1.00e-3 1 tok/s ETA 0s');
+    assert.equal(progressLine('x', { step: 2, epoch: 1, loss: 1, lr: 1e-3, totalSteps: 2, tokensPerSec: 1, etaSeconds: 0 }, 4), 'x [####] 2/2 epoch 1 loss 1.0000 lr now 1.00e-3 1 tok/s ETA 0s');
     assert.equal(formatDuration(3725), '1h02m');
   });
 });

@@ -215,6 +215,8 @@ describe('built site in headless Chromium', function () {
         katexFont: katex === 0 || document.fonts.check('16px KaTeX_Main'),
         plotlyScripts: document.querySelectorAll('script[src$="plotly.min.js"]').length,
         inlineLibs: document.querySelectorAll('script[data-workbook]').length,
+        // Code wider than its box is cut at the right edge (a scroll bar that headless pages and print hide).
+        cutCode: Array.from(document.querySelectorAll<HTMLElement>('.cell.code pre')).filter((el) => el.scrollWidth > el.clientWidth + 1).length,
       };
     });
     for (const p of seen.plots) {
@@ -223,6 +225,7 @@ describe('built site in headless Chromium', function () {
     if (seen.katexErrors) problems.push(`${seen.katexErrors} KaTeX error(s)`);
     if (!seen.katexFont) problems.push('KaTeX fonts did not load');
     if (seen.plots.length && seen.plotlyScripts !== 1) problems.push(`plotly.js loaded ${seen.plotlyScripts} times`);
+    if (seen.cutCode) problems.push(`${seen.cutCode} code cell(s) wider than the page`);
     if (seen.inlineLibs) problems.push(`${seen.inlineLibs} inline workbook script(s) left in the page`);
     return { problems, math: seen.katex, figures: seen.plots.length };
   }

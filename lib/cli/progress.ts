@@ -1,5 +1,6 @@
 /**
- * Training progress in one line: step, epoch, loss, learning rate, tokens/s and time left.
+ * Training progress in one line: step, epoch, loss, the learning rate at this step (the schedule's, not its peak),
+ * tokens/s and time left.
  *
  * `ProgressBar` is the command line's: on a terminal it redraws in place (at most 5 times a second); when stderr is
  * a file or a pipe it prints a plain line every `everySeconds` instead, so logs stay readable.
@@ -27,7 +28,7 @@ export function progressLine(label: string, i: StepInfo, width = 24): string {
   const frac = i.step / i.totalSteps;
   const filled = Math.round(frac * width);
   const bar = '#'.repeat(filled) + '.'.repeat(width - filled);
-  return `${label} [${bar}] ${i.step}/${i.totalSteps} epoch ${i.epoch} loss ${i.loss.toFixed(4)} lr ${i.lr.toExponential(2)} ` +
+  return `${label} [${bar}] ${i.step}/${i.totalSteps} epoch ${i.epoch} loss ${i.loss.toFixed(4)} lr now ${i.lr.toExponential(2)} ` +
     `${Math.round(i.tokensPerSec)} tok/s ETA ${formatDuration(i.etaSeconds)}`;
 }
 

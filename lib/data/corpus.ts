@@ -97,7 +97,8 @@ export function readRealCorpus(dir: string, via = 'dataDir'): Corpus {
   const train = readQaTsv(files.train);
   const dev = readQaTsv(files.dev);
   const testQuestions = files.test !== undefined ? readQuestions(files.test) : undefined;
-  const docs = pretrainText.split('\n').length;
+  // Lines with text: a final newline does not make one more.
+  const docs = pretrainText.split('\n').filter((l) => l.trim() !== '').length;
   // A synthetic world saved by writeWorld carries its world.json: it is read like the real files but labelled.
   const source = fs.existsSync(path.join(dir, 'world.json')) ? 'synthetic' : 'real';
   const description =

@@ -380,7 +380,7 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
 /** One line summary of a world. */
 export function describeWorld(world: World): string {
   const o = world.options;
-  const docs = world.pretrainText.split('\n').length;
+  const docs = world.pretrainText.split('\n').filter((l) => l.trim() !== '').length;
   const london = world.dev.filter((q) => q.answer === 'London').length;
   return (
     `synthetic world (seed ${o.seed}): ${world.people.length} people (${world.train.length} train, ${world.dev.length} dev), ` +

@@ -25,11 +25,17 @@ export function promptColumnLabels(prompt: readonly string[]): string[] {
 export function answerAttentionHeatmap(a: AnswerAttention, title: string, zmax?: number): Figure {
   const z = a.weights.flat();
   const top = zmax ?? Math.max(...z.flat());
+  const columns = promptColumnLabels(a.prompt);
   const figure = heatmap(z, {
     title,
-    xaxis: { title: 'prompt character (position: character)', type: 'category' },
+    // Every column labelled with its character alone (plotly would thin 26 labels to every other one); the
+    // position is in the hover text.
+    xaxis: {
+      title: 'prompt character', type: 'category', tickvals: columns, tickangle: 0, tickfont: { size: 11 },
+      ticktext: a.prompt.map((ch) => (ch === ' ' ? '\u2423' : ch)),
+    },
     yaxis: { automargin: true },
-  }, { x: promptColumnLabels(a.prompt), y: attentionRowLabels(a.weights.length, a.weights[0]?.length ?? 0), colorscale: 'Blues', zmin: 0, zmax: top });
+  }, { x: columns, y: attentionRowLabels(a.weights.length, a.weights[0]?.length ?? 0), colorscale: 'Blues', zmin: 0, zmax: top });
   for (const t of figure.data) if (t.type === 'heatmap') t.hovertemplate = '%{y}<br>%{x}: %{z:.3f}<extra></extra>';
   return figure;
 }

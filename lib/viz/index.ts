@@ -16,8 +16,11 @@ export interface Axis {
   type?: 'linear' | 'log' | 'category';
   autorange?: boolean | 'reversed';
   dtick?: number;
-  tickvals?: number[];
+  /** Where ticks go: numbers, or the categories of a category axis; every one is labelled (no thinning). */
+  tickvals?: (number | string)[];
   ticktext?: string[];
+  tickangle?: number;
+  tickfont?: { size?: number };
   zeroline?: boolean;
   scaleanchor?: string;
   domain?: [number, number];

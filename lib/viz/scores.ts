@@ -56,15 +56,17 @@ export function scoresOf(data: ScoreData): Record<string, Score> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, scoreOf(v.correct, v.total)]));
 }
 
-/** Bars of the accuracies (in %) with one standard error either side. */
-export function scoreChart(rows: readonly ScoreRow[], title: string, height = 360): Figure {
+/**
+ * Bars of the accuracies (in %) with one standard error either side. Each value is written under its bar, in
+ * the category label: a label on the bar would sit under the error bar's whisker on short bars.
+ */
+export function scoreChart(rows: readonly ScoreRow[], title: string, height = 380): Figure {
   const bars: BarTrace & { error_y: { type: 'data'; array: number[]; visible: boolean } } = {
     type: 'bar',
-    x: rows.map((r) => r.label),
+    x: rows.map((r) => `${r.label}<br>${formatScore(r.score)}`),
     y: rows.map((r) => 100 * r.score.accuracy),
-    text: rows.map((r) => `${(100 * r.score.accuracy).toFixed(1)}%`),
     error_y: { type: 'data', array: rows.map((r) => 100 * r.score.se), visible: true },
-    hovertemplate: '%{x}: %{y:.1f}% ± %{error_y.array:.1f}<extra></extra>',
+    hovertemplate: '%{x}<extra></extra>',
   };
   return { data: [bars], layout: { title, height, yaxis: { title: 'dev accuracy (%), ± one standard error', zeroline: true }, showlegend: false } };
 }

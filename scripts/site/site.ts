@@ -70,7 +70,9 @@ main { max-width: 60rem; margin: 0 auto; padding: 1rem 1.2rem 2rem; }
 .cell.code .input { display: flex; gap: .5rem; align-items: flex-start; }
 .prompt { color: var(--muted); font: .8rem/2 ui-monospace, monospace; min-width: 2.8rem; text-align: right; }
 pre { margin: 0; overflow-x: auto; font: .85rem/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
-.cell.code pre.hljs { flex: 1; padding: .6rem .8rem; border-radius: 6px; background: var(--code-bg); border: 1px solid var(--line); }
+.cell.code pre.hljs { flex: 1; min-width: 0; padding: .6rem .8rem; border-radius: 6px; background: var(--code-bg); border: 1px solid var(--line); }
+/* A long line wraps: on a page (and in print) a hidden horizontal scroll would cut the code at the right edge. */
+.cell.code pre.hljs { white-space: pre-wrap; overflow-wrap: anywhere; }
 .outputs { margin-left: 3.3rem; margin-top: .3rem; }
 .output { margin: .3rem 0; }
 pre.output { padding: .3rem .5rem; white-space: pre-wrap; }
