@@ -69,6 +69,8 @@ describe('birthplace evaluation', () => {
     assert.equal(firstAnsweredByAll(pairs, [rope, vanilla], [scratch]), 2, 'q1 and q4: the scratch model is right too; q2: vanilla is wrong');
     assert.equal(firstAnsweredByAll(pairs, [rope], [vanilla]), 1, 'the folded Zürich');
     assert.equal(firstAnsweredByAll(pairs, [vanilla], [rope]), -1);
+    assert.equal(firstAnsweredByAll(pairs, [rope, vanilla], [], new Set([1, 3])), 3, 'only among q2 and q4: vanilla misses q2');
+    assert.equal(firstAnsweredByAll(pairs, [rope, vanilla], [scratch], new Set([0, 1, 3])), -1);
     assert.throws(() => firstAnsweredByAll(pairs, [rope], [['Paris']]), /1 predictions for 4 questions/);
   });
 

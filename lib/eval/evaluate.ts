@@ -70,15 +70,18 @@ export function evaluatePairs(model: GPT, vocab: Vocab, pairs: QA[], opts: { bat
 
 /**
  * The first question every list of `predictions` answers right and every list of `missedBy` answers wrong (-1
- * when there is none): a question that shows what the first models know and the others do not.
+ * when there is none): a question that shows what the first models know and the others do not. `among`, when
+ * given, limits the search to those question indices.
  */
 export function firstAnsweredByAll(
   pairs: readonly QA[], predictions: readonly (readonly string[])[], missedBy: readonly (readonly string[])[] = [],
+  among?: ReadonlySet<number>,
 ): number {
   for (const p of [...predictions, ...missedBy]) {
     if (p.length !== pairs.length) throw new Error(`firstAnsweredByAll: ${p.length} predictions for ${pairs.length} questions`);
   }
   return pairs.findIndex((qa, i) => {
+    if (among && !among.has(i)) return false;
     const gold = foldedAnswer(qa.answer);
     return predictions.every((p) => p[i] === gold) && missedBy.every((p) => p[i] !== gold);
   });

@@ -172,10 +172,8 @@ export function openingQuestion(
   ];
   for (const [right, wrong, among, why] of tries) {
     if (right.length === 0 || among?.size === 0) continue;
-    const pool = among ? dev.filter((_, i) => among.has(i)) : dev;
-    const k = firstAnsweredByAll(pool, right.map((p) => p.filter((_, i) => !among || among.has(i))), wrong.map((p) => p.filter((_, i) => !among || among.has(i))));
-    if (k >= 0) {
-      const index = among ? dev.indexOf(pool[k]) : k;
+    const index = firstAnsweredByAll(dev, right, wrong, among);
+    if (index >= 0) {
       return { index, why: `The page opens on this question because ${why}; most dev questions are harder (see the scores), and "Another dev question" picks one at random.` };
     }
   }
