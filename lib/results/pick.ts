@@ -142,9 +142,16 @@ export function computeSeries(results: Results, corpus: CorpusName): ComputeSeri
     // The course's whole recipe, unchanged: of its runs, the one that got furthest (the latest of equals).
     const whole = mine.filter((p) => isCourseRecipe(p.pretrain) && Object.keys(p.pretrain.preset!.overrides).length === 0 && p.pretrain.run);
     const run = whole.reduce<ComputePoint | undefined>((best, p) => (!best || p.tokens >= best.tokens ? p : best), undefined)?.pretrain.run;
-    const inRun = mine.filter((p) => run !== undefined && p.pretrain.run === run);
+    const ofRun = mine.filter((p) => run !== undefined && p.pretrain.run === run);
+    // A snapshot finetuned and evaluated twice is one point of the run: its latest evaluation.
+    const latest = new Map<number, ComputePoint>();
+    for (const p of ofRun) {
+      const seen = latest.get(p.epochs);
+      if (!seen || p.evaluation.startedAt >= seen.evaluation.startedAt) latest.set(p.epochs, p);
+    }
+    const inRun = ofRun.filter((p) => latest.get(p.epochs) === p);
     if (inRun.length > 0) out.push({ row, run, points: inRun });
-    const others = mine.filter((p) => !inRun.includes(p));
+    const others = mine.filter((p) => !ofRun.includes(p));
     if (others.length > 0) out.push({ row, points: others });
   }
   return out;
