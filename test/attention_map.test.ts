@@ -9,7 +9,7 @@ import { Vocab } from '../lib/data/vocab';
 import { answerAttention, attentionOnName, nameAttentionSentence } from '../lib/eval/attention_map';
 import { predictBirthplaces } from '../lib/eval/evaluate';
 import { GPT } from '../lib/mingpt/model';
-import { answerAttentionFigure, attentionRowLabels, promptColumnLabels } from '../lib/viz/attention';
+import { ATTENTION_COLORS, answerAttentionFigure, attentionRowLabels, promptColumnLabels } from '../lib/viz/attention';
 import { HeatmapTrace } from '../lib/viz/index';
 import { randomizeParams, tinyConfig } from './model_helpers';
 
@@ -78,6 +78,7 @@ describe('attention of the answer\'s first character', () => {
       assert.equal(m.z[0].length, prompt.length);
       assert.deepEqual(m.y, attentionRowLabels(2, 2));
       assert.deepEqual([m.zmin, m.zmax], [0, 1]);
+      assert.deepEqual(m.colorscale, ATTENTION_COLORS, 'white at zero, dark at the top');
     }
     assert.deepEqual(maps[0].z[2], row(10));
     assert.deepEqual(maps.map((m) => m.showscale), [false, true]);

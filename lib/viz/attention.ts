@@ -21,6 +21,12 @@ export function promptColumnLabels(prompt: readonly string[]): string[] {
   return prompt.map((ch, j) => `${j}:${ch === ' ' ? '\u2423' : ch}`);
 }
 
+/**
+ * White for no attention, dark blue for all of it (plotly's named 'Blues' runs the other way, dark at zero, which
+ * makes a page of near-zero weights a dark field).
+ */
+export const ATTENTION_COLORS: [number, string][] = [[0, '#ffffff'], [0.5, '#6baed6'], [1, '#08306b']];
+
 /** One model's attention heatmap, titled `title`; zmax sets the top of the colour scale (default: its largest weight). */
 export function answerAttentionHeatmap(a: AnswerAttention, title: string, zmax?: number): Figure {
   const z = a.weights.flat();
@@ -35,7 +41,7 @@ export function answerAttentionHeatmap(a: AnswerAttention, title: string, zmax?:
       ticktext: a.prompt.map((ch) => (ch === ' ' ? '\u2423' : ch)),
     },
     yaxis: { automargin: true },
-  }, { x: columns, y: attentionRowLabels(a.weights.length, a.weights[0]?.length ?? 0), colorscale: 'Blues', zmin: 0, zmax: top });
+  }, { x: columns, y: attentionRowLabels(a.weights.length, a.weights[0]?.length ?? 0), colorscale: ATTENTION_COLORS, zmin: 0, zmax: top });
   for (const t of figure.data) if (t.type === 'heatmap') t.hovertemplate = '%{y}<br>%{x}: %{z:.3f}<extra></extra>';
   return figure;
 }
