@@ -144,12 +144,13 @@ export function computeSeries(results: Results, corpus: CorpusName): ComputeSeri
     const run = whole.reduce<ComputePoint | undefined>((best, p) => (!best || p.tokens >= best.tokens ? p : best), undefined)?.pretrain.run;
     const ofRun = mine.filter((p) => run !== undefined && p.pretrain.run === run);
     // A snapshot finetuned and evaluated twice is one point of the run: its latest evaluation.
-    const latest = new Map<number, ComputePoint>();
+    const latest = new Map<string, ComputePoint>();
+    const epochKey = (p: ComputePoint): string => (p.epochs !== undefined ? `epoch ${p.epochs}` : `tokens ${p.tokens}`);
     for (const p of ofRun) {
-      const seen = latest.get(p.epochs);
-      if (!seen || p.evaluation.startedAt >= seen.evaluation.startedAt) latest.set(p.epochs, p);
+      const seen = latest.get(epochKey(p));
+      if (!seen || p.evaluation.startedAt >= seen.evaluation.startedAt) latest.set(epochKey(p), p);
     }
-    const inRun = ofRun.filter((p) => latest.get(p.epochs) === p);
+    const inRun = ofRun.filter((p) => latest.get(epochKey(p)) === p);
     if (inRun.length > 0) out.push({ row, run, points: inRun });
     const others = mine.filter((p) => !ofRun.includes(p));
     if (others.length > 0) out.push({ row, points: others });
