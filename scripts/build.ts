@@ -148,7 +148,7 @@ export async function build(o: BuildOptions): Promise<void> {
   });
   if (o.ask) {
     const ask = await writeAskPage({ siteDir: o.siteDir, resultsDirs: [path.join(ROOT, 'results')], trainDir: path.join(ROOT, 'build', 'ask', 'results'), footer: `Built on ${when}.` });
-    console.log(`ask page: ${path.relative(process.cwd(), path.join(ask.dir, 'index.html'))} (${ask.data.corpus} corpus, ${ask.data.models.length} models)`);
+    console.log(`ask page: ${path.relative(process.cwd(), path.join(ask.dir, 'index.html'))} (${ask.data.corpus} corpus, ${ask.data.models.length} model${ask.data.models.length === 1 ? '' : 's'})`);
   }
   if (o.execute) {
     const report = { scale: o.scale, finished: when, notebooks: timings };

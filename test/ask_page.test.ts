@@ -93,6 +93,12 @@ describe('ask page: the question it opens on', () => {
     assert.deepEqual(openingQuestion(dev, new Map()), { index: 0, why: '' }, 'no answers at all (no dev set on the build machine)');
     const onlyRope = openingQuestion(dev, answers({ 'rope-pretrain': ['Paris', 'x', 'x', 'x'] }));
     assert.deepEqual([onlyRope.index, /RoPE model/.test(onlyRope.why)], [0, true], 'one pretrained row alone is not "the pretrained models"');
+    const onlyVanilla = openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'Rome', 'Oslo', 'x'] }), new Set([2]));
+    assert.equal(onlyVanilla.index, 2, 'a page with one pretrained model opens on a question it answers and recalled');
+    assert.match(onlyVanilla.why, /because the pretrained vanilla model answers it right, and it recalled the place before finetuning;/);
+    assert.doesNotMatch(onlyVanilla.why, /without pretraining/, 'no claim about a model the page does not have');
+    const noNopre = openingQuestion(dev, answers({ 'vanilla-pretrain': ['x', 'Rome', 'x', 'x'], 'rope-pretrain': ['x', 'Rome', 'x', 'x'] }));
+    assert.deepEqual([noNopre.index, noNopre.why.includes('without pretraining')], [1, false]);
   });
 });
 

@@ -125,7 +125,7 @@ export function pickAskModels(o: PickOptions): Picked {
       } catch (e) {
         log(`ask page: the real corpus is not on this machine (${(e as Error).message.split('\n')[0]}): no dev questions to pick from`);
       }
-      const some = real.models.length < ASK_ROWS.length ? ` (only ${real.models.length} of the ${ASK_ROWS.length} rows have a checkpoint there)` : '';
+      const some = real.models.length < ASK_ROWS.length ? ` (only ${real.models.length} of the ${ASK_ROWS.length} rows ${real.models.length === 1 ? 'has' : 'have'} a checkpoint there)` : '';
       const origin = `The real corpus's models, from their checkpoints on the machine that built this page${some}.`;
       return { corpus: 'real', origin, results: real.results, models: real.models, data };
     }

@@ -151,27 +151,31 @@ canvas.thumb { cursor: pointer; border: 2px solid transparent; } canvas.thumb.on
 `;
 
 /**
- * The dev question the page opens on, and why, in a sentence the page shows: one both pretrained models answer
- * right and the model without pretraining gets wrong, the lesson in one question, preferring a person whose
- * birthplace both pretrained models also recalled before finetuning (`stored`: stored and retrieved); failing
- * that, one both pretrained models answer right, then one RoPE answers right; else the first.
+ * The dev question the page opens on, and why, in a sentence the page shows: one the pretrained models (both, or
+ * the one the page has) answer right and the model without pretraining gets wrong, the lesson in one question,
+ * preferring a person whose birthplace the pretrained models also recalled before finetuning (`stored`: stored and
+ * retrieved); failing that, one the pretrained models answer right, then one RoPE answers right; else the first.
+ * A clause about the model without pretraining is only said when the page has that model.
  */
 export function openingQuestion(
   dev: readonly QA[], answers: ReadonlyMap<string, string[]>, stored: ReadonlySet<number> = new Set(),
 ): { index: number; why: string } {
   const of = (row: AskRow): string[][] => (answers.get(row)?.length === dev.length ? [answers.get(row)!] : []);
   const pretrained = [...of('vanilla-pretrain'), ...of('rope-pretrain')];
-  // "The pretrained models" holds only with both of them: a page with one pretrained row skips to RoPE alone.
-  const both = pretrained.length === 2 ? pretrained : [];
-  const lesson = 'the pretrained models answer it right and the model without pretraining does not';
-  const tries: [string[][], string[][], ReadonlySet<number> | undefined, string][] = [
-    [both, of('vanilla-nopretrain'), stored, `${lesson}, and both recalled the place before finetuning`],
-    [both, of('vanilla-nopretrain'), undefined, lesson],
-    [both, [], undefined, 'the pretrained models answer it right'],
+  const nopre = of('vanilla-nopretrain');
+  const one = of('rope-pretrain').length ? 'the RoPE model' : 'the pretrained vanilla model';
+  const who = pretrained.length === 2 ? 'the pretrained models answer it right' : `${one} answers it right`;
+  const lesson = `${who} and the model without pretraining does not`;
+  const recalled = pretrained.length === 2 ? 'both recalled the place before finetuning' : 'it recalled the place before finetuning';
+  const tries: [string[][], string[][] | undefined, ReadonlySet<number> | undefined, string][] = [
+    [pretrained, nopre.length ? nopre : undefined, stored, `${lesson}, and ${recalled}`],
+    [pretrained, nopre.length ? nopre : undefined, undefined, lesson],
+    [pretrained, [], stored, `${who}, and ${recalled}`],
+    [pretrained, [], undefined, who],
     [of('rope-pretrain'), [], undefined, 'the RoPE model answers it right'],
   ];
   for (const [right, wrong, among, why] of tries) {
-    if (right.length === 0 || among?.size === 0) continue;
+    if (right.length === 0 || wrong === undefined || among?.size === 0) continue;
     const index = firstAnsweredByAll(dev, right, wrong, among);
     if (index >= 0) {
       return { index, why: `The page opens on this question because ${why}; most dev questions are harder (see the scores), and "Another dev question" picks one at random.` };
