@@ -76,7 +76,8 @@ export const SCALES: Readonly<Record<ScaleName, ScalePreset>> = {
     model: { blockSize: 72, nLayer: 2, nHead: 4, nEmbd: 64, dropout: 0 },
     // 225 epochs: notebook 7 pretrains both variants at once in about 3 minutes on 2 cores. At 150 the
     // pretrained vanilla model answered 9.5% of the dev questions, 2.2 standard errors above the model without
-    // pretraining; at 225, 12.5%, 3.1 above (seed 0, 200 questions).
+    // pretraining; at 225, 12.5%, 3.1 above (seed 0, 200 questions). At 250 it fell to 10.5% (RoPE 12.5%): the
+    // numbers swing with the schedule by more than the questions' standard errors.
     pretrain: { epochs: 225, batchSize: 16, learningRate: 6e-3, decayEpochs: 225 },
     finetune: { epochsFromScratch: 60, epochsFromPretrained: 10, batchSize: 16, learningRate: 2e-3 },
     warmupTokens: 512 * 4,
