@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from './errors';
-import { readTextFile } from './text';
+import { countTextLines, readTextFile } from './text';
 import { Question, QA, readQaTsv, readQuestions } from './tsv';
 import { CORPUS_FILES, describeWorld, generateWorld, WorldOptions } from './synthetic_world';
 
@@ -97,8 +97,7 @@ export function readRealCorpus(dir: string, via = 'dataDir'): Corpus {
   const train = readQaTsv(files.train);
   const dev = readQaTsv(files.dev);
   const testQuestions = files.test !== undefined ? readQuestions(files.test) : undefined;
-  // Lines with text: a final newline does not make one more.
-  const docs = pretrainText.split('\n').filter((l) => l.trim() !== '').length;
+  const docs = countTextLines(pretrainText);
   // A synthetic world saved by writeWorld carries its world.json: it is read like the real files but labelled.
   const source = fs.existsSync(path.join(dir, 'world.json')) ? 'synthetic' : 'real';
   const description =

@@ -43,6 +43,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataError } from './errors';
 import type { QA } from './tsv';
+import { countTextLines } from './text';
 import { Rng } from '../util/random';
 
 export interface WorldOptions {
@@ -380,7 +381,7 @@ export function generateWorld(opts: Partial<WorldOptions> = {}): World {
 /** One line summary of a world. */
 export function describeWorld(world: World): string {
   const o = world.options;
-  const docs = world.pretrainText.split('\n').filter((l) => l.trim() !== '').length;
+  const docs = countTextLines(world.pretrainText);
   const london = world.dev.filter((q) => q.answer === 'London').length;
   return (
     `synthetic world (seed ${o.seed}): ${world.people.length} people (${world.train.length} train, ${world.dev.length} dev), ` +

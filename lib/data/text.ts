@@ -84,3 +84,8 @@ export function readTextFile(file: string): string {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return text.replace(/\r\n/g, '\n');
 }
+
+/** The lines of a text that hold more than white space: a final newline, or a blank line, makes none. */
+export function countTextLines(text: string): number {
+  return text.split('\n').filter((l) => l.trim() !== '').length;
+}

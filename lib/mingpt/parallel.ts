@@ -127,6 +127,13 @@ export class GradientHelper {
   }
 }
 
+/** Loads weights flattened by `flattenParams` (same order) into the parameters, in place. */
+export function assignFlat(params: ReadonlyMap<string, tf.Variable>, flat: Float32Array): void {
+  tf.tidy(() => {
+    for (const [name, t] of unflatten(flat, params)) params.get(name)!.assign(t);
+  });
+}
+
 /**
  * The model's parameters as one flat array, in `params` order (what the helper expects); with `values`, the
  * tensor given for each name instead (a gradient), zeros where none is given.

@@ -8,21 +8,19 @@ import { initBackend } from '../backend';
 import { GPT } from './model';
 import type { GPTConfig } from './config';
 import { sumWeightedGrads } from './micro_batches';
-import { flattenParams, unflatten } from './parallel';
+import { assignFlat, flattenParams } from './parallel';
 import type { HelperRequest, HelperResponse } from './parallel';
 
 const { config, port, ctrl } = workerData as { config: GPTConfig; port: MessagePort; ctrl: Int32Array };
 
-function assignFlat(model: GPT, flat: Float32Array): void {
+function loadWeights(model: GPT, flat: Float32Array): void {
   const expected = model.numParams();
   if (flat.length !== expected) throw new Error(`helper: got ${flat.length} weights for a model of ${expected}`);
-  tf.tidy(() => {
-    for (const [name, t] of unflatten(flat, model.params)) model.params.get(name)!.assign(t);
-  });
+  assignFlat(model.params, flat);
 }
 
 function answer(req: HelperRequest, model: GPT): { res: HelperResponse; transfer: ArrayBuffer[] } {
-  assignFlat(model, req.params);
+  loadWeights(model, req.params);
   const { loss, grads } = sumWeightedGrads(model, req.parts);
   const flat = flattenParams(model.params, grads); // a missing gradient is zero
   const value = loss.dataSync()[0];

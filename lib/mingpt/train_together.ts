@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { GPTConfig } from './config';
 import type { GPT } from './model';
 import type { StepInfo, TrainResult, TrainerConfig } from './trainer';
-import { flattenParams, unflatten } from './parallel';
+import { assignFlat, flattenParams } from './parallel';
 import { trainModel } from './train_model';
 import { nativeBlasStatus, setBlasThreads } from '../backend/wasm_fixes';
 import { CharCorruptionDataset } from '../data/char_corruption';
@@ -134,9 +134,7 @@ function trainInWorker(job: TrainingJob): { worker: Worker; result: Promise<Trai
       else if ('error' in m) fail(m.error);
       else if (!settled) {
         settled = true;
-        tf.tidy(() => {
-          for (const [name, t] of unflatten(m.done.params, job.model.params)) job.model.params.get(name)!.assign(t);
-        });
+        assignFlat(job.model.params, m.done.params);
         void worker.terminate();
         resolve(m.done.result);
       }

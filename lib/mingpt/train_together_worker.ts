@@ -3,10 +3,9 @@
  * starting weights, trained on one thread; its steps, then its weights and result, go back to the main thread.
  */
 import { parentPort, workerData } from 'worker_threads';
-import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { GPT } from './model';
-import { unflatten, flattenParams } from './parallel';
+import { assignFlat, flattenParams } from './parallel';
 import { trainModel } from './train_model';
 import { datasetFromRecipe } from './train_together';
 import type { WorkerJob, WorkerMessage } from './train_together';
@@ -20,9 +19,7 @@ async function main(): Promise<void> {
   try {
     await initBackend(); // OpenBLAS's thread count is process-wide: the main thread set it
     const model = new GPT(job.config, 0);
-    tf.tidy(() => {
-      for (const [name, t] of unflatten(job.params, model.params)) model.params.get(name)!.assign(t);
-    });
+    assignFlat(model.params, job.params);
     let last = 0;
     const result = await trainModel(model, datasetFromRecipe(job.recipe), job.trainer, {
       threads: 1,

@@ -143,14 +143,10 @@ export function computeSeries(results: Results, corpus: CorpusName): ComputeSeri
     const whole = mine.filter((p) => isCourseRecipe(p.pretrain) && Object.keys(p.pretrain.preset!.overrides).length === 0 && p.pretrain.run);
     const run = whole.reduce<ComputePoint | undefined>((best, p) => (!best || p.tokens >= best.tokens ? p : best), undefined)?.pretrain.run;
     const ofRun = mine.filter((p) => run !== undefined && p.pretrain.run === run);
-    // A snapshot finetuned and evaluated twice is one point of the run: its latest evaluation.
-    const latest = new Map<string, ComputePoint>();
+    // A snapshot finetuned and evaluated twice is one point of the run: its latest evaluation, the last of its
+    // epoch in `mine`'s order (by tokens, then by when the evaluation started).
     const epochKey = (p: ComputePoint): string => (p.epochs !== undefined ? `epoch ${p.epochs}` : `tokens ${p.tokens}`);
-    for (const p of ofRun) {
-      const seen = latest.get(epochKey(p));
-      if (!seen || p.evaluation.startedAt >= seen.evaluation.startedAt) latest.set(epochKey(p), p);
-    }
-    const inRun = ofRun.filter((p) => latest.get(epochKey(p)) === p);
+    const inRun = [...new Map(ofRun.map((p) => [epochKey(p), p])).values()];
     if (inRun.length > 0) out.push({ row, run, points: inRun });
     const others = mine.filter((p) => !ofRun.includes(p));
     if (others.length > 0) out.push({ row, points: others });

@@ -18,7 +18,12 @@ export function attentionRowLabels(layers: number, heads: number): string[] {
  * otherwise: "Where was" has two w's) by prefixing the position; a space is shown as "␣".
  */
 export function promptColumnLabels(prompt: readonly string[]): string[] {
-  return prompt.map((ch, j) => `${j}:${ch === ' ' ? '\u2423' : ch}`);
+  return prompt.map((ch, j) => `${j}:${shownChar(ch)}`);
+}
+
+/** A prompt character as a label shows it: a space as "␣", which a label would otherwise lose. */
+function shownChar(ch: string): string {
+  return ch === ' ' ? '\u2423' : ch;
 }
 
 /**
@@ -38,7 +43,7 @@ export function answerAttentionHeatmap(a: AnswerAttention, title: string, zmax?:
     // position is in the hover text.
     xaxis: {
       title: 'prompt character', type: 'category', tickvals: columns, tickangle: 0, tickfont: { size: 11 },
-      ticktext: a.prompt.map((ch) => (ch === ' ' ? '\u2423' : ch)),
+      ticktext: a.prompt.map(shownChar),
     },
     yaxis: { automargin: true },
   }, { x: columns, y: attentionRowLabels(a.weights.length, a.weights[0]?.length ?? 0), colorscale: ATTENTION_COLORS, zmin: 0, zmax: top });

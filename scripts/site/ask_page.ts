@@ -162,14 +162,15 @@ export function openingQuestion(
 ): { index: number; why: string } {
   const of = (row: AskRow): string[][] => (answers.get(row)?.length === dev.length ? [answers.get(row)!] : []);
   const pretrained = [...of('vanilla-pretrain'), ...of('rope-pretrain')];
-  const nopre = of('vanilla-nopretrain');
+  // Undefined where the page lacks the model without pretraining: the tries that speak of it are skipped.
+  const nopre = of('vanilla-nopretrain').length ? of('vanilla-nopretrain') : undefined;
   const one = of('rope-pretrain').length ? 'the RoPE model' : 'the pretrained vanilla model';
   const who = pretrained.length === 2 ? 'the pretrained models answer it right' : `${one} answers it right`;
   const lesson = `${who} and the model without pretraining does not`;
   const recalled = pretrained.length === 2 ? 'both recalled the place before finetuning' : 'it recalled the place before finetuning';
   const tries: [string[][], string[][] | undefined, ReadonlySet<number> | undefined, string][] = [
-    [pretrained, nopre.length ? nopre : undefined, stored, `${lesson}, and ${recalled}`],
-    [pretrained, nopre.length ? nopre : undefined, undefined, lesson],
+    [pretrained, nopre, stored, `${lesson}, and ${recalled}`],
+    [pretrained, nopre, undefined, lesson],
     [pretrained, [], stored, `${who}, and ${recalled}`],
     [pretrained, [], undefined, who],
     [of('rope-pretrain'), [], undefined, 'the RoPE model answers it right'],
