@@ -5,6 +5,8 @@
 # results/tmp/ (git-ignored). Notebook 8 reads the records; nothing in it is typed by hand.
 #
 #   scripts/results.sh synthetic     the four rows on the synthetic world, as notebook 7 runs them (minutes)
+#   scripts/results.sh worlds        the same four rows on other worlds, WORLDS (1 2 3 4): world k drawn and trained
+#                                    with seed k (about 4 minutes each)
 #   scripts/results.sh real          the real corpus: London, then pretraining runs of growing length for
 #                                    vanilla and RoPE, each finetuned and evaluated (needs MINGPT_DATA_DIR
 #                                    or data/birthplaces/; about half an hour on a 2-core CPU)
@@ -50,6 +52,7 @@ SYN_SCALE=${SYN_SCALE:-smoke}
 # notebooks 5 to 7 generate), the smoke preset unchanged, seed 0. The build checks that notebook 7 shows these
 # numbers (scripts/site/claims.ts), so a change of the world or the preset means running this again.
 SYN_WORLD=${SYN_WORLD:-'{}'}
+WORLDS=${WORLDS:-1 2 3 4}
 SYN_PRETRAIN=${SYN_PRETRAIN:-}
 SYN_FINETUNE=${SYN_FINETUNE:-}
 REAL_SCALE=${REAL_SCALE:-smoke}
@@ -87,7 +90,12 @@ synthetic_pretrained() {
 }
 
 synthetic() {
-  local R=${RESULTS:-results}/synthetic C=${RESULTS:-results}/tmp/synthetic
+  synthetic_world "${RESULTS:-results}/synthetic" "${RESULTS:-results}/tmp/synthetic"
+}
+
+# The four synthetic rows of one world: records into $1, models and the world's files into $2.
+synthetic_world() {
+  local R=$1 C=$2
   mkdir -p "$R" "$C/outputs"
   # The world is written to files, its options kept beside the records; mingpt reads it through MINGPT_DATA_DIR.
   echo "+ npx tsx scripts/write_world.ts $C/world '$SYN_WORLD'" >&2
@@ -286,6 +294,21 @@ recall() {
   npx tsx scripts/recall_probe.ts --corpus real --results-dir "${RESULTS:-results}/real" --skip-probed "$T"/real/*.pretrain*.params
 }
 
+# The same four rows on other worlds: world k is DEFAULT_WORLD_OPTIONS drawn with seed k and trained with seed k,
+# so that notebooks 7 and 8 can show how far one run's numbers move when both the questions and the training are
+# drawn again. A world whose last row is done is skipped.
+worlds() {
+  local k
+  for k in $WORLDS; do
+    local R=${RESULTS:-results}/worlds/world$k C=${RESULTS:-results}/tmp/worlds/world$k
+    if [ -f "$C/outputs/rope-pretrain.dev.txt" ] && [ -f "$C/outputs/vanilla-pretrain.dev.txt" ]; then
+      echo "world $k: done ($C/outputs)" >&2
+      continue
+    fi
+    (SEED=$k SYN_WORLD="{\"seed\": $k}" && synthetic_world "$R" "$C")
+  done
+}
+
 projection() {
   echo "+ npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real" >&2
   npx tsx scripts/project_full.ts --corpus real --scale full --steps 3 --results-dir results/real
@@ -293,6 +316,7 @@ projection() {
 
 case "${1:-all}" in
   synthetic) synthetic ;;
+  worlds) worlds ;;
   real) real ;;
   course) course ;;
   long) long ;;
@@ -303,5 +327,5 @@ case "${1:-all}" in
   recall) recall ;;
   projection) projection ;;
   all) synthetic; real; projection ;;
-  *) echo "usage: scripts/results.sh [synthetic|real|course|long|full|scratch|sweep|snapshots|recall|projection|all]" >&2; exit 2 ;;
+  *) echo "usage: scripts/results.sh [synthetic|worlds|real|course|long|full|scratch|sweep|snapshots|recall|projection|all]" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ import {
 import { Score, formatScore, seOfDifference } from '../eval/score';
 import { computeFigure, guessFigure, recallFigure, sweepFigure, tableFigure } from './figures';
 import { SweepOutcome, sweeps } from './finetune_sweep';
+import { WorldRun, rowsAcrossWorlds } from './worlds';
 
 export interface Section {
   /** HTML shown first (a table). */
@@ -71,8 +72,11 @@ function realSweep(results: Results): SweepOutcome | undefined {
   return sweeps(results).filter((s) => s.best.evaluation.corpus === 'real').reduce<SweepOutcome | undefined>((a, b) => (!a || rank(b) >= rank(a) ? b : a), undefined);
 }
 
-/** The results table: synthetic world and real corpus beside the course, with standard errors; the findings. */
-export function resultsTable(results: Results): Section {
+/**
+ * The results table: synthetic world and real corpus beside the course, with standard errors; the findings. With
+ * `worlds` (loadWorldRuns), a sentence gives the synthetic rows' averages over the recorded worlds.
+ */
+export function resultsTable(results: Results, worlds: readonly WorldRun[] = []): Section {
   const tables = { synthetic: tableOf(results, 'synthetic'), real: tableOf(results, 'real') };
   const n = (c: CorpusName) => tables[c][0]?.score.total;
   const head = ['', `synthetic world (${n('synthetic') ?? '-'} dev questions)`, `real corpus (${n('real') ?? '-'} dev questions)`, 'course', "course's pass mark"];
@@ -86,7 +90,13 @@ export function resultsTable(results: Results): Section {
   }
   const html = `<table><caption>Dev accuracy, ± one standard error; each number links to its run's record.</caption>` +
     `<thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${body.join('')}</tbody></table>`;
-  return { html, figure: tableFigure(tables), findings: [...tableFindings(tables), ...(tuned ? [`With a finetuning chosen on held-out training pairs (last section), the same pretrained RoPE model answers ${formatScore(recordScore(tuned))} of the dev questions.`] : [])] };
+  return { html, figure: tableFigure(tables), findings: [...tableFindings(tables), ...worldsFinding(worlds), ...(tuned ? [`With a finetuning chosen on held-out training pairs (last section), the same pretrained RoPE model answers ${formatScore(recordScore(tuned))} of the dev questions.`] : [])] };
+}
+
+function worldsFinding(worlds: readonly WorldRun[]): string[] {
+  if (worlds.length < 2) return [];
+  const avg = rowsAcrossWorlds(worlds).map((r) => `${r.label} ${pct(r.mean)} ± ${(100 * r.se).toFixed(1)}`);
+  return [`Synthetic world: the same experiment on ${worlds.length} worlds, each drawn and trained with its own seed (notebook 7, last section), averages ${avg.join(', ')}.`];
 }
 
 function tableFindings(tables: Record<CorpusName, TableEntry[]>): string[] {
