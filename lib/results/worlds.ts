@@ -14,7 +14,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { TableRow } from './record';
-import { Results, loadResults } from './load';
+import { loadResults } from './load';
 import { ROW_LABELS, TABLE_ROWS, TableEntry, tableOf } from './pick';
 import type { Figure, PlotlyTrace } from '../viz/index';
 import { COLORS } from './figures';
@@ -27,7 +27,6 @@ export interface WorldRun {
   /** The folder of its records. */
   dir: string;
   table: TableEntry[];
-  results: Results;
 }
 
 /** A row across worlds: its score in each, and their average with a standard error (see the module comment). */
@@ -98,9 +97,8 @@ export function loadWorldRuns(dir: string): WorldRun[] {
     } else {
       first = { dir: folder, options };
     }
-    const results = loadResults(folder);
-    const table = tableOf(results, 'synthetic');
-    if (table.length === TABLE_ROWS.length) runs.push({ world: options.seed as number, dir: folder, table, results });
+    const table = tableOf(loadResults(folder), 'synthetic');
+    if (table.length === TABLE_ROWS.length) runs.push({ world: options.seed as number, dir: folder, table });
   }
   const seeds = runs.map((r) => r.world);
   const twice = seeds.find((s, i) => seeds.indexOf(s) !== i);
