@@ -10,7 +10,7 @@ import { initBackend } from '../lib/backend';
 import { GPT } from '../lib/mingpt/model';
 import { greedyDecode } from '../lib/mingpt/generate';
 import { GENERATED_CHARS, extractAnswer, firstAnsweredByAll, predictBirthplaces, scorePredictions } from '../lib/eval/evaluate';
-import { writePredictions } from '../lib/eval/predictions_file';
+import { readPredictions, writePredictions } from '../lib/eval/predictions_file';
 import { londonBaseline } from '../lib/eval/london';
 import { encodePrompt } from '../lib/data/name_dataset';
 import { Vocab } from '../lib/data/vocab';
@@ -82,13 +82,15 @@ describe('birthplace evaluation', () => {
     assert.equal(r.accuracy, 0.4);
   });
 
-  it('predictions are written one per line, atomically; a line break inside one is refused', () => {
+  it('predictions are written one per line, a line break or backslash inside one escaped, and read back exactly', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preds-'));
     const file = path.join(dir, 'sub', 'dev.predictions');
     writePredictions(file, ['Paris', '', 'London']);
     assert.equal(fs.readFileSync(file, 'utf8'), 'Paris\n\nLondon\n');
-    assert.throws(() => writePredictions(file, ['a', 'b\nc']), /prediction 1 contains a line break/);
-    assert.equal(fs.readFileSync(file, 'utf8'), 'Paris\n\nLondon\n', 'the earlier file is intact');
+    const odd = ['a', 'b\nc', 'd\\n', 'e\r\n', 'Rome'];
+    writePredictions(file, odd);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'a\nb\\nc\nd\\\\n\ne\\r\\n\nRome\n', 'five lines for five answers');
+    assert.deepEqual(readPredictions(file), odd);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

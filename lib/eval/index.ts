@@ -1,6 +1,6 @@
 export type { EvalResult } from './evaluate';
 export { GENERATED_CHARS, evaluatePairs, extractAnswer, firstAnsweredByAll, predictBirthplaces, scorePredictions } from './evaluate';
-export { writePredictions } from './predictions_file';
+export { readPredictions, writePredictions } from './predictions_file';
 export { LONDON, answerCounts, londonBaseline, londonSentence } from './london';
 export type { AnswerProfile } from './answers';
 export { answerProfile, chanceOfDoingAsWell } from './answers';

@@ -4,6 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { readPredictions } from '../eval/predictions_file';
 import { RunRecord, predictionsFile, projectPath, readRunRecords, recordFile } from './record';
 
 export class Results {
@@ -51,7 +52,7 @@ export class Results {
   /** The predictions an evaluation (or london) kept beside its record, one per question; undefined when absent. */
   predictionsOf(r: RunRecord): string[] | undefined {
     const file = predictionsFile(this.dirOf.get(r.id) ?? '', r.id);
-    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').slice(0, -1) : undefined;
+    return fs.existsSync(file) ? readPredictions(file) : undefined;
   }
 
   /** The record's file, relative to the project (what a link to it points at). */
