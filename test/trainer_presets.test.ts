@@ -14,7 +14,10 @@ describe('scale presets', () => {
   });
 
   it("the smaller presets keep minGPT's trainer; cpu decays over a third of its pretraining, smoke once over all of it", () => {
-    for (const p of [SCALES.cpu, SCALES.smoke]) assert.deepEqual(p.trainer, { shuffle: true, weightDecayOn: 'matmul-weights' });
+    assert.deepEqual(SCALES.cpu.trainer, { shuffle: true, weightDecayOn: 'matmul-weights' });
+    // smoke's batches of 16 go through in one pass.
+    assert.deepEqual(SCALES.smoke.trainer, { shuffle: true, weightDecayOn: 'matmul-weights', microBatchSize: 16 });
+    assert.equal(SCALES.smoke.trainer.microBatchSize, SCALES.smoke.pretrain.batchSize);
     assert.equal(SCALES.cpu.pretrain.decayEpochs * 3, SCALES.cpu.pretrain.epochs);
     assert.equal(SCALES.smoke.pretrain.decayEpochs, SCALES.smoke.pretrain.epochs);
   });

@@ -72,6 +72,21 @@ describe('TrainingRun', function () {
     assert.ok(fs.existsSync(path.join(dir, 'a.params')) && !fs.existsSync(path.join(dir, 'a.params.state')));
   });
 
+  it('takes the micro-batch size from the trainer settings (as a preset sets it), still out of the fingerprint', async () => {
+    const first = await session('m', { stopAfterStep: 2 }, trainerConfig({ microBatchSize: 4 }));
+    assert.equal(first.run.config.microBatchSize, 4);
+    const second = await session('m', {}, trainerConfig({ microBatchSize: 2 }));
+    assert.match(second.log.join('\n'), /resuming from .*m\.params\.state at step 2\/12/);
+    assert.equal(second.run.config.microBatchSize, 2);
+  });
+
+  it('starts a helper thread only when a batch splits into more than one micro-batch', async () => {
+    const whole = await session('w1', { threads: 2 }, trainerConfig({ microBatchSize: 4 }));
+    assert.equal(whole.run.threads, 1, 'batch 4 in one pass of 4: the helper would have nothing to do');
+    const split = await session('w2', { threads: 2 }, trainerConfig({ microBatchSize: 2 }));
+    assert.equal(split.run.threads, 2);
+  });
+
   it('tells a snapshot it wrote in an earlier session from one another run left', async () => {
     // Session 1 stops before epoch 2 ends (step 6); session 2 writes the snapshot, then dies before saving again.
     await session('b', { stopAfterStep: 5 });

@@ -1,7 +1,7 @@
 /**
  * Training a model in memory, for notebooks: the same steps as `mingpt pretrain` / `mingpt finetune` (the same
- * micro-batches of DEFAULT_MICRO_BATCH rows and, on two or more cores with the wasm backend, the same helper
- * thread), without the files a long run keeps (state, checkpoints). With the same model, dataset, trainer
+ * micro-batches, the preset's or DEFAULT_MICRO_BATCH rows, and, on two or more cores with the wasm backend, the
+ * same helper thread), without the files a long run keeps (state, checkpoints). With the same model, dataset, trainer
  * settings and seed, a notebook's model is the one the command writes, number for number, on the same machine.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -15,7 +15,7 @@ import { formatDuration } from '../util/format';
 export interface TrainModelOptions {
   /** 1, or 2 for a helper thread (default: as the CLI, 2 on the wasm backend with two or more cores). */
   threads?: number;
-  /** Rows per forward/backward pass (default DEFAULT_MICRO_BATCH, as the CLI). */
+  /** Rows per forward/backward pass (default: the config's, else DEFAULT_MICRO_BATCH, as the CLI). */
   microBatchSize?: number;
   /** Told of every step: in a notebook `progressDisplay(label)` (lib/cli/progress.ts), one line kept up to date. */
   onStep?: (info: StepInfo) => void;
@@ -24,8 +24,10 @@ export interface TrainModelOptions {
 /** Trains `model` on `dataset` to the end of `config`'s schedule and returns the run's curve and totals. */
 export async function trainModel(model: GPT, dataset: ExampleDataset, config: TrainerConfig, opts: TrainModelOptions = {}): Promise<TrainResult> {
   const threads = opts.threads ?? defaultTrainingThreads(tf.getBackend());
-  const helper = threads > 1 ? await GradientHelper.start(model.config) : undefined;
-  const trainer = new Trainer(model, datasetBatches(dataset), { ...config, microBatchSize: opts.microBatchSize ?? DEFAULT_MICRO_BATCH }, { helper });
+  const micro = opts.microBatchSize ?? config.microBatchSize ?? DEFAULT_MICRO_BATCH;
+  // A batch that is one micro-batch leaves a helper thread nothing to do.
+  const helper = threads > 1 && micro < config.batchSize ? await GradientHelper.start(model.config) : undefined;
+  const trainer = new Trainer(model, datasetBatches(dataset), { ...config, microBatchSize: micro }, { helper });
   try {
     return await trainer.train(opts.onStep ? { onStep: opts.onStep } : {});
   } finally {

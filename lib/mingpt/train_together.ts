@@ -2,9 +2,9 @@
  * Training several models at the same time, one thread each: notebook 7 pretrains a vanilla and a RoPE model
  * on the same corpus, and on two cores the two runs side by side take about the time of one.
  *
- * Why not one after the other with two threads each: a small model gains little from a second thread (the
- * smoke model: 41 steps/s on two threads, 36 on one, bench/README.md), while two runs of one thread each keep
- * both cores busy from the first step to the last.
+ * Why not one after the other with two threads each: a small model gains little from a second thread, while
+ * two runs of one thread each keep both cores busy from the first step to the last (the smoke models: 1.1 to
+ * 1.5x the steps per second, `bench/train_together.ts`, bench/README.md).
  *
  * Each job runs in a worker thread with its own wasm backend (train_together_worker.ts): the worker builds the
  * same GPT, copies the job's starting weights, rebuilds the dataset from its text and vocabulary, trains with

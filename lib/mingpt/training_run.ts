@@ -59,7 +59,7 @@ export interface TrainingRunOptions {
   fresh?: boolean;
   /** Epochs (1-based) after which the model is also written, each before the last epoch. */
   snapshotEpochs?: readonly number[];
-  /** Rows per forward/backward pass (default DEFAULT_MICRO_BATCH). */
+  /** Rows per forward/backward pass (default: the config's, else DEFAULT_MICRO_BATCH). */
   microBatchSize?: number;
   /** 2: a helper thread computes half of each batch's micro-batches (parallel.ts). */
   threads: number;
@@ -114,9 +114,13 @@ export class TrainingRun {
   private readonly fingerprint: RunFingerprint;
   private readonly snapshotEpochs: readonly number[];
 
-  /** A run of `model` on `dataset`; with `threads` > 1 its helper thread is started first. */
+  /**
+   * A run of `model` on `dataset`; with `threads` > 1 its helper thread is started first, unless a whole batch
+   * is one micro-batch (then the helper would have nothing to do).
+   */
   static async create(model: GPT, dataset: ExampleDataset, config: TrainerConfig, opts: TrainingRunOptions): Promise<TrainingRun> {
-    const helper = opts.threads > 1 ? await GradientHelper.start(model.config) : undefined;
+    const micro = opts.microBatchSize ?? config.microBatchSize ?? DEFAULT_MICRO_BATCH;
+    const helper = opts.threads > 1 && micro < config.batchSize ? await GradientHelper.start(model.config) : undefined;
     try {
       return new TrainingRun(model, dataset, config, opts, helper);
     } catch (e) {
@@ -130,11 +134,12 @@ export class TrainingRun {
     this.snapshotEpochs = opts.snapshotEpochs ?? [];
     const late = this.snapshotEpochs.filter((e) => e >= config.maxEpochs);
     if (late.length > 0) throw new RunSettingsError(`snapshots after epochs ${late.join(',')}: they must come before the run's last epoch (${config.maxEpochs})`);
-    this.config = { ...config, microBatchSize: opts.microBatchSize ?? DEFAULT_MICRO_BATCH };
+    this.config = { ...config, microBatchSize: opts.microBatchSize ?? config.microBatchSize ?? DEFAULT_MICRO_BATCH };
     this.trainer = new Trainer(model, datasetBatches(dataset), this.config, { helper });
     this.stateFile = opts.stateFile ?? `${opts.writingParams}.state`;
     // The micro-batch size is left out: a run may resume with another one (it fits memory, not the recipe).
-    this.fingerprint = { ...opts.identity, model: JSON.stringify(model.config), trainer: JSON.stringify(config), datasetLength: dataset.length };
+    const { microBatchSize: _memory, ...recipe } = config;
+    this.fingerprint = { ...opts.identity, model: JSON.stringify(model.config), trainer: JSON.stringify(recipe), datasetLength: dataset.length };
   }
 
   /** The run's id (TrainingRunOptions.runId), known once a saved state has been read. */
