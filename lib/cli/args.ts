@@ -74,8 +74,9 @@ model and run
   --decay-epochs N  the learning rate's cosine reaches its 10% floor after N epochs of the pretraining corpus
                     (final_tokens = N x documents x block size, both stages; the course: 650 for
                     pretraining, 200 for finetuning; --decay-epochs E with --epochs E fits the decay to the run)
-  --micro-batch N   run each batch N rows at a time (default 8), rows grouped by length, gradients summed:
-                    the same update with less memory (the wasm heap is capped at 4 GB) and less padding
+  --micro-batch N   run each batch N rows at a time (default 8; smoke: 16, its whole batch), rows grouped by
+                    length, gradients summed: the same update with less memory (the wasm heap is capped at 4 GB)
+                    and less padding
   --threads 1|2     training threads (default 2 on the wasm backend with 2+ cores): a helper thread computes
                     half of each batch's micro-batches
 resuming and output
