@@ -7,9 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
-  PROJECT_ROOT, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, projectPath, readRunRecords, runId, withoutMachinePaths, writeRunRecord,
+  PROJECT_ROOT, RECORD_FORMAT, RunRecord, formatRecord, perEpoch, projectPath, readRunRecords, runId, withoutMachinePaths, writeNewRunRecord,
+  writeRunRecord,
 } from '../lib/results/record';
-import { writeFileAtomic } from '../lib/util/atomic';
+import { writeFileAtomic, writeFileExclusive } from '../lib/util/atomic';
 
 function record(over: Partial<RunRecord>): RunRecord {
   return {
@@ -41,6 +42,31 @@ describe('run records', () => {
     assert.deepEqual(all.map((r) => r.id), ['b', 'a'], 'oldest first; other files skipped');
     assert.deepEqual(all[1].files, { evalCorpus: 'results/tmp/real/m.params', outputs: '/elsewhere/p.txt' });
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+  });
+
+  it('gives a run that starts in the same millisecond as another the next free one, replacing nothing', () => {
+    const same = fs.mkdtempSync(path.join(os.tmpdir(), 'mingpt-records-'));
+    const idAt = (startedAt: string) => runId({ startedAt, verb: 'evaluate', variant: 'vanilla', seed: 9 });
+    const startedAt = '2026-01-01T10:00:00.999Z';
+    const base = (accuracy: number) => record({ id: idAt(startedAt), startedAt, accuracy });
+    const first = writeNewRunRecord(same, base(0.1), idAt);
+    const second = writeNewRunRecord(same, base(0.2), idAt);
+    const third = writeNewRunRecord(same, base(0.3), idAt);
+    assert.equal(first.record.id, '20260101T100000.999Z-evaluate-vanilla-seed9');
+    assert.equal(second.record.id, '20260101T100001.000Z-evaluate-vanilla-seed9', 'the next millisecond, across a second');
+    assert.equal(second.record.startedAt, '2026-01-01T10:00:01.000Z', 'the start moves with the id');
+    assert.equal(third.record.id, '20260101T100001.001Z-evaluate-vanilla-seed9');
+    assert.deepEqual(readRunRecords(same).map((r) => r.accuracy), [0.1, 0.2, 0.3], 'each record kept, none replaced');
+    assert.throws(() => writeNewRunRecord(same, record({ startedAt: 'soon' }), idAt), /startedAt "soon" is not a time/);
+    fs.rmSync(same, { recursive: true });
+  });
+
+  it('writes a file exclusively: false, and the old content kept, when the name is taken', () => {
+    const f = path.join(dir, 'claim.txt');
+    assert.equal(writeFileExclusive(f, 'first'), true);
+    assert.equal(writeFileExclusive(f, 'second'), false);
+    assert.equal(fs.readFileSync(f, 'utf8'), 'first');
+    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'no temporary file left');
   });
 
   it('refuses a record whose id is not its file name', () => {

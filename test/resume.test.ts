@@ -101,6 +101,8 @@ describe('resuming an interrupted training run (real processes)', function () {
       '--outputs', out, '--results-dir', path.join(dir, 're'), '--quiet', '--json'];
     const [ea, eb] = await Promise.all([start(evalArgs(a, path.join(dir, 'a.txt'))), start(evalArgs(b, path.join(dir, 'b.txt')))]);
     assert.equal(ea.code, 0, ea.stderr);
+    assert.equal(eb.code, 0, eb.stderr);
+    assert.equal(readRunRecords(path.join(dir, 're')).length, 2, 'two evaluations side by side keep a record each');
     assert.equal(fs.readFileSync(path.join(dir, 'a.txt'), 'utf8'), fs.readFileSync(path.join(dir, 'b.txt'), 'utf8'));
     assert.equal(JSON.parse(ea.stdout).accuracy, JSON.parse(eb.stdout).accuracy);
   });

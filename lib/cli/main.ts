@@ -19,7 +19,7 @@ import { defaultTrainingThreads } from '../mingpt/parallel';
 import type { ExampleDataset } from '../mingpt/batches';
 import type { RunFingerprint } from '../mingpt/run_state';
 import { RunSettingsError, Snapshot, TrainingRun, TrainingRunOptions } from '../mingpt/training_run';
-import { PresetChoice, RECORD_FORMAT, RunRecord, TableRow, currentCommit, perEpoch, predictionsFile, runId, writeRunRecord } from '../results/record';
+import { PresetChoice, RECORD_FORMAT, RunRecord, TableRow, currentCommit, perEpoch, predictionsFile, runId, writeNewRunRecord, writeRunRecord } from '../results/record';
 import { Corpus, loadCorpus } from '../data/corpus';
 import { DataError } from '../data/errors';
 import { readTextFile } from '../data/text';
@@ -377,10 +377,10 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
       wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
       notes: withNotes(data.notes(args.evalCorpus)),
     };
-    const written = keepWithPredictions(args.resultsDir, record, predictions);
-    io.err(`${args.outputs ? `predictions written to ${args.outputs}; ` : ''}record ${written}`);
+    const kept = keepWithPredictions(args.resultsDir, record, predictions, (at) => runId({ startedAt: at, verb: 'evaluate', variant: model.config.variant, seed }));
+    io.err(`${args.outputs ? `predictions written to ${args.outputs}; ` : ''}record ${kept.file}`);
     const profile = answerProfile(predictions, pairs);
-    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs ?? null, record: written, id: record.id, by_chance: profile.byChance });
+    reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs ?? null, record: kept.file, id: kept.id, by_chance: profile.byChance });
     io.err(describeProfile(profile));
     return EXIT.ok;
   } finally {
@@ -402,15 +402,19 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
     files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
     notes: withNotes(data.notes(args.evalCorpus)),
   };
-  const written = keepWithPredictions(args.resultsDir, record, r.predictions);
-  reportAccuracy(io, args, r, { row: 'london', record: written, id: record.id });
+  const kept = keepWithPredictions(args.resultsDir, record, r.predictions, (at) => runId({ startedAt: at, verb: 'london', seed: args.seed }));
+  reportAccuracy(io, args, r, { row: 'london', record: kept.file, id: kept.id });
   return EXIT.ok;
 }
 
-/** Writes a scored run's record and, beside it, its predictions (`predictions/<id>.txt`); returns the record's file. */
-function keepWithPredictions(dir: string, record: RunRecord, predictions: string[]): string {
-  writePredictions(predictionsFile(dir, record.id), predictions);
-  return writeRunRecord(dir, record);
+/**
+ * Writes a scored run's record under a free id (writeNewRunRecord: another run may have started in the same
+ * millisecond) and then, beside it, its predictions (`predictions/<id>.txt`); returns the record's file and id.
+ */
+function keepWithPredictions(dir: string, record: RunRecord, predictions: string[], idAt: (startedAt: string) => string): { file: string; id: string } {
+  const { file, record: kept } = writeNewRunRecord(dir, record, idAt);
+  writePredictions(predictionsFile(dir, kept.id), predictions);
+  return { file, id: kept.id };
 }
 
 /** Runs the CLI on argv (without node and script); returns the exit code. */

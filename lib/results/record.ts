@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { writeFileAtomic } from '../util/atomic';
+import { writeFileAtomic, writeFileExclusive } from '../util/atomic';
 import type { CurvePoint, TrainerConfig } from '../mingpt/trainer';
 import type { GPTConfig, Variant } from '../mingpt/config';
 
@@ -210,6 +210,24 @@ export function writeRunRecord(dir: string, record: RunRecord): string {
   if (fs.existsSync(file)) throw new Error(`writeRunRecord: ${file} exists already (record ids are unique)`);
   writeFileAtomic(file, formatRecord(record));
   return file;
+}
+
+/**
+ * Writes the record of a run that nothing refers to yet (an evaluation, the London baseline) under a free id, and
+ * returns the file and the record as written. Ids are stamped to the millisecond, so two such runs started at once
+ * (two evaluations side by side) can meet on one; the one that writes second moves its start on by a millisecond
+ * until an id is free, and its startedAt and id say so. Each try is an exclusive create: no record is replaced.
+ */
+export function writeNewRunRecord(dir: string, record: RunRecord, idAt: (startedAt: string) => string): { file: string; record: RunRecord } {
+  const start = Date.parse(record.startedAt);
+  if (!Number.isFinite(start)) throw new Error(`writeNewRunRecord: startedAt ${JSON.stringify(record.startedAt)} is not a time`);
+  for (let ms = 0; ms < 1000; ms++) {
+    const startedAt = new Date(start + ms).toISOString();
+    const moved: RunRecord = { ...record, id: idAt(startedAt), startedAt };
+    const file = recordFile(dir, moved.id);
+    if (writeFileExclusive(file, formatRecord(moved))) return { file, record: moved };
+  }
+  throw new Error(`writeNewRunRecord: no free id in ${dir} within a second of ${record.startedAt}`);
 }
 
 /** Every record in `dir` (not its subfolders), oldest first; files of another format are skipped. */

@@ -7,6 +7,29 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  fs.renameSync(writeTemporary(file, data), file);
+}
+
+/**
+ * Writes `file` only if it does not exist, atomically: the complete file appears under its name or nothing does.
+ * A hard link fails when the name is taken, and it is one step, so of two processes racing for one name exactly
+ * one gets it. Returns false (and writes nothing) when the name was taken.
+ */
+export function writeFileExclusive(file: string, data: string | Uint8Array): boolean {
+  const tmp = writeTemporary(file, data);
+  try {
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** The data in a flushed temporary file beside `file` (same folder, so same file system); returns its path. */
+function writeTemporary(file: string, data: string | Uint8Array): string {
   const dir = path.dirname(path.resolve(file));
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}`);
@@ -17,5 +40,5 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, file);
+  return tmp;
 }
