@@ -49,15 +49,16 @@ describe('run records', () => {
     const idAt = (startedAt: string) => runId({ startedAt, verb: 'evaluate', variant: 'vanilla', seed: 9 });
     const startedAt = '2026-01-01T10:00:00.999Z';
     const base = (accuracy: number) => record({ id: idAt(startedAt), startedAt, accuracy });
-    const first = writeNewRunRecord(same, base(0.1), idAt);
-    const second = writeNewRunRecord(same, base(0.2), idAt);
-    const third = writeNewRunRecord(same, base(0.3), idAt);
+    const first = writeNewRunRecord(same, base(0.1));
+    const second = writeNewRunRecord(same, base(0.2));
+    const third = writeNewRunRecord(same, base(0.3));
     assert.equal(first.record.id, '20260101T100000.999Z-evaluate-vanilla-seed9');
     assert.equal(second.record.id, '20260101T100001.000Z-evaluate-vanilla-seed9', 'the next millisecond, across a second');
     assert.equal(second.record.startedAt, '2026-01-01T10:00:01.000Z', 'the start moves with the id');
     assert.equal(third.record.id, '20260101T100001.001Z-evaluate-vanilla-seed9');
     assert.deepEqual(readRunRecords(same).map((r) => r.accuracy), [0.1, 0.2, 0.3], 'each record kept, none replaced');
-    assert.throws(() => writeNewRunRecord(same, record({ startedAt: 'soon' }), idAt), /startedAt "soon" is not a time/);
+    assert.throws(() => writeNewRunRecord(same, record({ startedAt: 'soon' })), /startedAt "soon" is not a time/);
+    assert.throws(() => writeNewRunRecord(same, record({ id: 'x', startedAt })), /id x does not begin with its start, 20260101T100000\.999Z/);
     fs.rmSync(same, { recursive: true });
   });
 

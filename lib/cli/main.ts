@@ -377,7 +377,7 @@ async function evaluate(args: CliArgs, data: DataSources, backend: BackendInfo, 
       wallSeconds: (Date.now() - started) / 1000, model: model.config, accuracy: r.accuracy, correct: r.correct, total: r.total, files,
       notes: withNotes(data.notes(args.evalCorpus)),
     };
-    const kept = keepWithPredictions(args.resultsDir, record, predictions, (at) => runId({ startedAt: at, verb: 'evaluate', variant: model.config.variant, seed }));
+    const kept = keepWithPredictions(args.resultsDir, record, predictions);
     io.err(`${args.outputs ? `predictions written to ${args.outputs}; ` : ''}record ${kept.file}`);
     const profile = answerProfile(predictions, pairs);
     reportAccuracy(io, args, r, { row: record.row ?? null, outputs: args.outputs ?? null, record: kept.file, id: kept.id, by_chance: profile.byChance });
@@ -402,7 +402,7 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
     files: { ...(args.evalCorpus ? { evalCorpus: args.evalCorpus } : {}), ...(args.outputs ? { outputs: args.outputs } : {}) },
     notes: withNotes(data.notes(args.evalCorpus)),
   };
-  const kept = keepWithPredictions(args.resultsDir, record, r.predictions, (at) => runId({ startedAt: at, verb: 'london', seed: args.seed }));
+  const kept = keepWithPredictions(args.resultsDir, record, r.predictions);
   reportAccuracy(io, args, r, { row: 'london', record: kept.file, id: kept.id });
   return EXIT.ok;
 }
@@ -411,8 +411,8 @@ async function london(args: CliArgs, data: DataSources, backend: BackendInfo, io
  * Writes a scored run's record under a free id (writeNewRunRecord: another run may have started in the same
  * millisecond) and then, beside it, its predictions (`predictions/<id>.txt`); returns the record's file and id.
  */
-function keepWithPredictions(dir: string, record: RunRecord, predictions: string[], idAt: (startedAt: string) => string): { file: string; id: string } {
-  const { file, record: kept } = writeNewRunRecord(dir, record, idAt);
+function keepWithPredictions(dir: string, record: RunRecord, predictions: string[]): { file: string; id: string } {
+  const { file, record: kept } = writeNewRunRecord(dir, record);
   writePredictions(predictionsFile(dir, kept.id), predictions);
   return { file, id: kept.id };
 }

@@ -12,7 +12,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { writeFileAtomic, writeFileExclusive } from '../util/atomic';
+import { writeFileExclusive } from '../util/atomic';
 import type { CurvePoint, TrainerConfig } from '../mingpt/trainer';
 import type { GPTConfig, Variant } from '../mingpt/config';
 
@@ -131,10 +131,12 @@ export function defaultRunsDir(): string {
  * start, so every session of the run, and the checkpoints it writes, agree on it.
  */
 export function runId(o: { startedAt: string; verb: RecordVerb; variant?: string; preset?: string; seed?: number; epoch?: number }): string {
-  const stamp = o.startedAt.replace(/[-:]/g, '');
-  const parts = [stamp, o.verb, o.variant, o.preset, o.seed === undefined ? undefined : `seed${o.seed}`, o.epoch === undefined ? undefined : `e${o.epoch}`];
+  const parts = [idStamp(o.startedAt), o.verb, o.variant, o.preset, o.seed === undefined ? undefined : `seed${o.seed}`, o.epoch === undefined ? undefined : `e${o.epoch}`];
   return parts.filter((p) => p !== undefined).join('-');
 }
+
+/** The start as an id begins with it: `2026-11-27T08:41:11.841Z` -> `20261127T084111.841Z`. */
+const idStamp = (startedAt: string): string => startedAt.replace(/[-:]/g, '');
 
 /** A significant-digits rounding that keeps records readable (a float32 loss has about 7). */
 const round = (x: number, digits = 6): number => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : x);
@@ -207,23 +209,25 @@ export function formatRecord(record: RunRecord): string {
 /** Writes the record atomically as `<dir>/<id>.json` (formatRecord); returns the file. Refuses to replace another record. */
 export function writeRunRecord(dir: string, record: RunRecord): string {
   const file = recordFile(dir, record.id);
-  if (fs.existsSync(file)) throw new Error(`writeRunRecord: ${file} exists already (record ids are unique)`);
-  writeFileAtomic(file, formatRecord(record));
+  if (!writeFileExclusive(file, formatRecord(record))) throw new Error(`writeRunRecord: ${file} exists already (record ids are unique)`);
   return file;
 }
 
 /**
  * Writes the record of a run that nothing refers to yet (an evaluation, the London baseline) under a free id, and
  * returns the file and the record as written. Ids are stamped to the millisecond, so two such runs started at once
- * (two evaluations side by side) can meet on one; the one that writes second moves its start on by a millisecond
- * until an id is free, and its startedAt and id say so. Each try is an exclusive create: no record is replaced.
+ * (two evaluations side by side) can meet on one; the one that writes second moves its start, and the stamp its id
+ * begins with, on by a millisecond until an id is free. Each try is an exclusive create: no record is replaced.
  */
-export function writeNewRunRecord(dir: string, record: RunRecord, idAt: (startedAt: string) => string): { file: string; record: RunRecord } {
+export function writeNewRunRecord(dir: string, record: RunRecord): { file: string; record: RunRecord } {
   const start = Date.parse(record.startedAt);
   if (!Number.isFinite(start)) throw new Error(`writeNewRunRecord: startedAt ${JSON.stringify(record.startedAt)} is not a time`);
+  const stamp = idStamp(record.startedAt);
+  if (!record.id.startsWith(stamp)) throw new Error(`writeNewRunRecord: id ${record.id} does not begin with its start, ${stamp}`);
+  const rest = record.id.slice(stamp.length);
   for (let ms = 0; ms < 1000; ms++) {
     const startedAt = new Date(start + ms).toISOString();
-    const moved: RunRecord = { ...record, id: idAt(startedAt), startedAt };
+    const moved: RunRecord = { ...record, id: idStamp(startedAt) + rest, startedAt };
     const file = recordFile(dir, moved.id);
     if (writeFileExclusive(file, formatRecord(moved))) return { file, record: moved };
   }
